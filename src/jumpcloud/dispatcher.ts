@@ -1,0 +1,234 @@
+import type { Config } from "../config.js";
+import { errorMessage } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { Change, JcUser, RequestRecord } from "../requests/types.js";
+import { isAttributeField, isPhoneField } from "../requests/fields.js";
+import { type BulkUserUpdate, buildUserUpdate } from "../requests/update-body.js";
+import type { ClaimedBatch, Store, SubmittedBatch } from "../store/store.js";
+import type { JumpCloudClient } from "./jumpcloud-client.js";
+import { JumpCloudError } from "./jumpcloud-error.js";
+import { isPending, matchResults } from "./match-results.js";
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface DispatcherDeps {
+  store: Store;
+  jumpcloud: JumpCloudClient;
+  config: Config["dispatch"];
+  logger: Logger;
+  clock: Clock;
+  /** Called after any change that leaves Slack notifications to send. */
+  onNotify: () => void;
+}
+
+const MAX_REQUEUE_DELAY_MS = 15 * 60_000;
+const FIRST_REQUEUE_DELAY_MS = 30_000;
+const SETTLED_POLLS_BEFORE_UNKNOWN = 5;
+
+/**
+ * Groups approved items into bulk calls (SPEC §4.5–4.7): flushes at batchMaxSize items or
+ * batchWindowMs after the oldest waiting one, sends through the client's queue, then polls the
+ * job's results until nothing is pending. All progress is stored before the next side effect.
+ */
+export class Dispatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly polling = new Set<number>();
+
+  constructor(private readonly deps: DispatcherDeps) {}
+
+  async start(): Promise<void> {
+    const now = this.deps.clock.now().toISOString();
+    const recovered = await this.deps.store.recoverSending(now);
+    if (recovered > 0) this.deps.logger.warn({ items: recovered }, "re-queued items whose job id was never stored");
+    for (const batch of await this.deps.store.listSubmittedBatches()) this.track(this.poll(batch));
+    this.wake();
+  }
+
+  /** Something may be ready: look now (cheap; coalesces concurrent wakes). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    this.track(
+      this.tick()
+        .catch((error) => this.deps.logger.error({ err: error }, "dispatch tick failed"))
+        .finally(() => {
+          this.running = false;
+          if (this.again) {
+            this.again = false;
+            this.wake();
+          }
+        }),
+    );
+  }
+
+  /** Stops taking new batches and waits (bounded) for calls on the wire to settle. */
+  async stop(graceMs = 8000): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, graceMs).unref())]);
+  }
+
+  private track<T>(promise: Promise<T>): void {
+    this.inFlight.add(promise);
+    void promise.finally(() => this.inFlight.delete(promise)).catch(() => undefined);
+  }
+
+  private async tick(): Promise<void> {
+    const { store, config, clock } = this.deps;
+    for (;;) {
+      if (this.stopped) return;
+      const now = clock.now();
+      const oldest = await store.oldestReadyAt();
+      if (oldest === undefined) return;
+      const flushAt = Date.parse(oldest) + config.batchWindowMs;
+      const ready = await store.countReady(now.toISOString());
+      if (ready === 0 || (ready < config.batchMaxSize && now.getTime() < flushAt)) {
+        this.schedule(Math.max(flushAt, Date.parse(oldest)));
+        return;
+      }
+      const batch = await store.claimBatch(config.batchMaxSize, now.toISOString());
+      if (!batch) {
+        // Everything ready belongs to users with a call in flight; their completion wakes us.
+        return;
+      }
+      this.track(this.send(batch));
+    }
+  }
+
+  private schedule(at: number): void {
+    if (this.stopped) return;
+    if (this.timer && at >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    const delay = Math.max(0, at - this.deps.clock.now().getTime());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      this.wake();
+    }, delay);
+  }
+
+  private async send(batch: ClaimedBatch): Promise<void> {
+    const { store, jumpcloud, logger, clock } = this.deps;
+    let bodies: BulkUserUpdate[];
+    try {
+      bodies = await this.buildBodies(batch);
+    } catch (error) {
+      await this.onSendError(batch, error);
+      return;
+    }
+    let jobId: string;
+    try {
+      jobId = await jumpcloud.updateUsers(bodies);
+    } catch (error) {
+      await this.onSendError(batch, error);
+      return;
+    }
+    await store.markBatchSubmitted(batch.batchId, jobId, clock.now().toISOString());
+    logger.info({ batchId: batch.batchId, jobId, users: bodies.length }, "bulk update submitted");
+    this.deps.onNotify();
+    await this.poll({ batchId: batch.batchId, jobId, items: batch.items.map((i) => ({ ...i, state: "submitted", jobId })) });
+  }
+
+  /** Whole lists (phones, attributes) are merged into the user's current list, read just before sending. */
+  private async buildBodies(batch: ClaimedBatch): Promise<BulkUserUpdate[]> {
+    const requests = new Map<number, RequestRecord>(batch.requests.map((r) => [r.id, r]));
+    return Promise.all(
+      batch.items.map(async (item) => {
+        const request = requests.get(item.requestId);
+        const changes: Change[] = request && request.targetUserId === item.userId ? request.changes : [];
+        let current: JcUser | undefined;
+        if (changes.some((c) => isPhoneField(c.field) || isAttributeField(c.field))) {
+          current = await this.deps.jumpcloud.getUser(item.userId);
+          if (!current) throw new JumpCloudError(`user ${item.userId} no longer exists in JumpCloud`, 404);
+        }
+        return buildUserUpdate(item.userId, changes, current);
+      }),
+    );
+  }
+
+  private async onSendError(batch: ClaimedBatch, error: unknown): Promise<void> {
+    const { store, logger, clock } = this.deps;
+    const now = clock.now();
+    const jcError = error instanceof JumpCloudError ? error : undefined;
+    const permanent = jcError !== undefined && !jcError.retryable && jcError.status !== 401 && jcError.status !== 403;
+    if (permanent) {
+      logger.warn({ batchId: batch.batchId, status: jcError.status, err: jcError.message }, "bulk update refused");
+      await store.completeBatch(
+        batch.batchId,
+        batch.items.map((i) => ({ itemId: i.id, state: "failed", message: jcError.message })),
+        now.toISOString(),
+      );
+    } else {
+      // Attempts ran out, or the key was refused: keep the items and try again later.
+      const attempts = Math.max(1, ...batch.items.map((i) => i.attempts));
+      const delay = Math.min(MAX_REQUEUE_DELAY_MS, FIRST_REQUEUE_DELAY_MS * 2 ** (attempts - 1));
+      const readyAt = new Date(now.getTime() + delay).toISOString();
+      const reason = jcError ? shortReason(jcError) : errorMessage(error);
+      logger.warn({ batchId: batch.batchId, err: reason, readyAt }, "bulk update postponed");
+      await store.releaseBatch(batch.batchId, { readyAt, message: reason, at: now.toISOString() });
+    }
+    this.deps.onNotify();
+    this.wake();
+  }
+
+  private async poll(batch: SubmittedBatch): Promise<void> {
+    if (this.polling.has(batch.batchId)) return;
+    this.polling.add(batch.batchId);
+    const { store, jumpcloud, config, logger, clock } = this.deps;
+    // JumpCloud may list fewer records than users (shape undocumented): after a few settled
+    // polls with nothing pending, report the missing ones as unknown rather than wait forever.
+    let settledPolls = 0;
+    try {
+      while (!this.stopped) {
+        await sleep(config.resultsPollIntervalMs);
+        if (this.stopped) return;
+        let results: Awaited<ReturnType<JumpCloudClient["getJobResults"]>>;
+        try {
+          results = await jumpcloud.getJobResults(batch.jobId);
+        } catch (error) {
+          logger.warn({ jobId: batch.jobId, err: errorMessage(error) }, "could not read job results; will retry");
+          continue;
+        }
+        if (results.some(isPending) || results.length === 0) continue;
+        if (results.length < batch.items.length && ++settledPolls < SETTLED_POLLS_BEFORE_UNKNOWN) continue;
+        const outcomes = matchResults(batch.items, results);
+        await store.completeBatch(batch.batchId, outcomes, clock.now().toISOString());
+        logger.info(
+          {
+            jobId: batch.jobId,
+            applied: outcomes.filter((o) => o.state === "applied").length,
+            failed: outcomes.filter((o) => o.state !== "applied").length,
+          },
+          "bulk job finished",
+        );
+        this.deps.onNotify();
+        this.wake();
+        return;
+      }
+    } finally {
+      this.polling.delete(batch.batchId);
+    }
+  }
+}
+
+function shortReason(error: JumpCloudError): string {
+  if (error.status === null) return "JumpCloud unreachable";
+  if (error.status === 401 || error.status === 403) return `JumpCloud refused the API key (${error.status})`;
+  return `JumpCloud answered ${error.status}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

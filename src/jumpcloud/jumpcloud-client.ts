@@ -1,0 +1,204 @@
+import PQueue from "p-queue";
+import type { Logger } from "../logger.js";
+import type { BulkUserUpdate } from "../requests/update-body.js";
+import type { JcUser } from "../requests/types.js";
+import { JumpCloudError } from "./jumpcloud-error.js";
+import { type RetryPolicy, retryDelayMs } from "./retry-policy.js";
+
+export interface JobResult {
+  id?: string;
+  status?: string;
+  statusMsg?: string;
+  meta?: Record<string, unknown>;
+  persistedFields?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface JumpCloudClientOptions {
+  apiUrl: string;
+  apiKey: string;
+  orgId?: string | undefined;
+  suppressEmail: boolean;
+  requestsPerSecond: number;
+  concurrency: number;
+  retry: RetryPolicy;
+  /** Per-attempt timeout. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+  logger: Logger;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Interactive lookups (a person waits on a modal) jump ahead of batch traffic. */
+const PRIORITY = { interactive: 10, batch: 0 } as const;
+const PAGE = 100;
+
+/**
+ * Typed JumpCloud calls. Every call goes through one p-queue that holds the rate limit and
+ * concurrency; retryable failures are retried per policy, and a 429 pauses the whole queue for
+ * Retry-After so no other call walks into the same limit.
+ */
+export class JumpCloudClient {
+  private readonly queue: PQueue;
+  private readonly fetchImpl: typeof fetch;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private pausedUntil = 0;
+
+  constructor(private readonly options: JumpCloudClientOptions) {
+    this.queue = new PQueue({
+      concurrency: options.concurrency,
+      intervalCap: options.requestsPerSecond,
+      interval: 1000,
+      strict: true,
+    });
+    this.fetchImpl = options.fetch ?? fetch;
+    this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  async findUsersByEmail(email: string, retry?: RetryPolicy): Promise<JcUser[]> {
+    return this.listUsers(`email:$eq:${email}`, retry);
+  }
+
+  async findUsersByUsername(username: string, retry?: RetryPolicy): Promise<JcUser[]> {
+    return this.listUsers(`username:$eq:${username}`, retry);
+  }
+
+  async getUser(id: string, retry?: RetryPolicy): Promise<JcUser | undefined> {
+    try {
+      return (await this.call<JcUser>("GET", `/api/systemusers/${encodeURIComponent(id)}`, {
+        priority: PRIORITY.interactive,
+        retry,
+      })) as JcUser;
+    } catch (error) {
+      if (error instanceof JumpCloudError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** One bulk job for many users. Answers 200 or 201 with `{jobId}`. */
+  async updateUsers(body: readonly BulkUserUpdate[]): Promise<string> {
+    const query = `?suppressEmail=${this.options.suppressEmail ? "true" : "false"}`;
+    const result = await this.call<{ jobId?: unknown }>("PATCH", `/api/v2/bulk/users${query}`, {
+      body,
+      priority: PRIORITY.batch,
+    });
+    if (typeof result?.jobId !== "string" || result.jobId === "") {
+      throw new JumpCloudError("the bulk update answer had no job id", 200);
+    }
+    return result.jobId;
+  }
+
+  /** All result records of a bulk job, every page. */
+  async getJobResults(jobId: string): Promise<JobResult[]> {
+    const all: JobResult[] = [];
+    for (let skip = 0; ; skip += PAGE) {
+      const page = await this.call<unknown>(
+        "GET",
+        `/api/v2/bulk/users/${encodeURIComponent(jobId)}/results?limit=${PAGE}&skip=${skip}`,
+        { priority: PRIORITY.batch },
+      );
+      if (!Array.isArray(page)) throw new JumpCloudError("job results were not a list", 200);
+      all.push(...(page as JobResult[]));
+      if (page.length < PAGE) return all;
+    }
+  }
+
+  private async listUsers(filter: string, retry?: RetryPolicy): Promise<JcUser[]> {
+    const path = `/api/systemusers?limit=${PAGE}&filter=${encodeURIComponent(filter)}`;
+    const result = await this.call<{ results?: JcUser[] }>("GET", path, { priority: PRIORITY.interactive, retry });
+    return Array.isArray(result?.results) ? result.results : [];
+  }
+
+  private async call<T>(
+    method: string,
+    path: string,
+    opts: { body?: unknown; priority: number; retry?: RetryPolicy | undefined },
+  ): Promise<T> {
+    const policy = opts.retry ?? this.options.retry;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.queue.add(() => this.once<T>(method, path, opts.body), {
+          priority: opts.priority,
+        });
+      } catch (error) {
+        const jcError = error instanceof JumpCloudError ? error : new JumpCloudError(String(error), null, null, { cause: error });
+        if (!jcError.retryable || attempt >= policy.attempts) throw jcError;
+        const wait = jcError.retryAfterMs ?? retryDelayMs(policy, attempt);
+        if (jcError.status === 429) this.pauseFor(wait);
+        this.options.logger.warn(
+          { method, path: path.split("?")[0], status: jcError.status, attempt, waitMs: wait },
+          "JumpCloud call failed; retrying",
+        );
+        await this.sleep(wait);
+      }
+    }
+  }
+
+  /** A 429 means the org's limit is spent: hold every queued call, not just this one. */
+  private pauseFor(ms: number): void {
+    const until = Date.now() + ms;
+    if (until <= this.pausedUntil) return;
+    this.pausedUntil = until;
+    this.queue.pause();
+    setTimeout(() => {
+      if (Date.now() >= this.pausedUntil) this.queue.start();
+    }, ms).unref();
+  }
+
+  private async once<T>(method: string, path: string, body: unknown): Promise<T> {
+    const headers: Record<string, string> = {
+      "x-api-key": this.options.apiKey,
+      accept: "application/json",
+      "content-type": "application/json",
+    };
+    if (this.options.orgId) headers["x-org-id"] = this.options.orgId;
+    let response: Response;
+    try {
+      response = await this.fetchImpl(`${this.options.apiUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+      });
+    } catch (error) {
+      throw new JumpCloudError(`could not reach JumpCloud (${networkReason(error)})`, null, null, { cause: error });
+    }
+    const text = await response.text().catch(() => "");
+    if (!response.ok) {
+      const retryAfter = Number(response.headers.get("retry-after"));
+      throw new JumpCloudError(
+        `${method} ${path.split("?")[0]} answered ${response.status}${describeBody(text)}`,
+        response.status,
+        Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : null,
+      );
+    }
+    if (text === "") return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new JumpCloudError(`${method} ${path.split("?")[0]} answered with invalid JSON`, response.status, null, { cause: error });
+    }
+  }
+}
+
+function networkReason(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    if (error.name === "TimeoutError") return "timed out";
+    return cause?.code ?? error.message;
+  }
+  return String(error);
+}
+
+/** JumpCloud's own message, short; never echoes request headers. */
+function describeBody(text: string): string {
+  if (!text) return "";
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown; error?: unknown };
+    const message = parsed.message ?? parsed.error;
+    if (typeof message === "string" && message) return `: ${message.slice(0, 300)}`;
+  } catch {
+    // not JSON
+  }
+  return `: ${text.slice(0, 200)}`;
+}

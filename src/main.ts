@@ -1,0 +1,45 @@
+import { config as loadDotenv } from "dotenv";
+import { startApp } from "./app.js";
+import { loadConfig, secretsOf } from "./config.js";
+import { ConfigError, errorMessage } from "./errors.js";
+import { createLogger } from "./logger.js";
+
+/** Entry point: environment → config → app. SIGTERM/SIGINT stop it cleanly within 10 s. */
+async function main(): Promise<void> {
+  loadDotenv({ quiet: true });
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`jc-update-bot: ${error.message}\nSee .env.example and the README for every variable.\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
+  let app: Awaited<ReturnType<typeof startApp>>;
+  try {
+    app = await startApp(config, { logger });
+  } catch (error) {
+    logger.fatal({ err: errorMessage(error) }, "could not start");
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), 200).unref();
+    return;
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping");
+    setTimeout(() => process.exit(0), 9_500).unref(); // the 10 s contract holds even if a call hangs
+    app
+      .stop()
+      .catch((error) => logger.error({ err: errorMessage(error) }, "error while stopping"))
+      .finally(() => process.exit(0));
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+void main();

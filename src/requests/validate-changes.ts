@@ -1,0 +1,86 @@
+import { z } from "zod";
+import { type FieldDef, fieldDef } from "./fields.js";
+import type { Change, FieldKey } from "./types.js";
+
+// Control characters (C0, DEL, C1) are never valid in a JumpCloud text field.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const PHONE = /^[0-9 +\-().]{3,30}$/;
+const USERNAME = /^[A-Za-z][^\s@]{0,29}$/;
+
+function text(max: number) {
+  return z
+    .string()
+    .max(max, `At most ${max} characters.`)
+    .refine((v) => !CONTROL.test(v), "Remove control characters (tabs, line breaks…).");
+}
+
+function schemaFor(def: FieldDef): z.ZodType<string> {
+  switch (def.kind) {
+    case "email":
+      return text(def.maxLength).refine((v) => v === "" || z.email().safeParse(v).success, "Enter a valid email address.");
+    case "username":
+      return text(30).refine(
+        (v) => USERNAME.test(v),
+        "Must start with a letter, with no spaces or @, at most 30 characters.",
+      );
+    case "phone":
+      return text(30).refine(
+        (v) => v === "" || PHONE.test(v),
+        "Use digits, spaces and + - ( ) . only, 3 to 30 characters.",
+      );
+    default:
+      return text(def.maxLength);
+  }
+}
+
+/** Fields that may not be emptied: JumpCloud requires them. */
+const REQUIRED: ReadonlySet<FieldKey> = new Set(["email", "username"]);
+
+export const REASON_MAX = 500;
+export const reasonSchema = z
+  .string()
+  .trim()
+  .min(1, "Say why this change is needed.")
+  .max(REASON_MAX, `At most ${REASON_MAX} characters.`)
+  .refine((v) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v), "Remove control characters.");
+
+export interface ValidationResult {
+  changes: Change[];
+  /** Field key → message fit for the user. */
+  errors: Record<FieldKey, string>;
+}
+
+/**
+ * Validates submitted values field by field (SPEC §3) and keeps only real changes.
+ * `submitted` holds the raw input per field; `current` the values seen when the modal opened.
+ */
+export function validateChanges(
+  submitted: Readonly<Record<FieldKey, string | null | undefined>>,
+  current: Readonly<Record<FieldKey, string>>,
+  allowed: readonly FieldKey[],
+): ValidationResult {
+  const changes: Change[] = [];
+  const errors: Record<FieldKey, string> = {};
+  for (const [key, raw] of Object.entries(submitted)) {
+    const def = fieldDef(key);
+    if (!def || !allowed.includes(key)) {
+      errors[key] = "You may not change this field.";
+      continue;
+    }
+    const value = (raw ?? "").trim();
+    const oldValue = current[key] ?? "";
+    if (value === oldValue) continue;
+    if (value === "" && REQUIRED.has(key)) {
+      errors[key] = `${def.label} cannot be empty.`;
+      continue;
+    }
+    const parsed = schemaFor(def).safeParse(value);
+    if (!parsed.success) {
+      errors[key] = parsed.error.issues[0]?.message ?? "Invalid value.";
+      continue;
+    }
+    changes.push({ field: key, oldValue, newValue: value });
+  }
+  return { changes, errors };
+}

@@ -1,0 +1,106 @@
+import type { ItemRecord, RequestRecord } from "../../requests/types.js";
+import { ids } from "../ids.js";
+import { escapeAndTruncate } from "./escape-and-truncate.js";
+import { formatChanges } from "./format-changes.js";
+import { formatDate } from "./format-date.js";
+import { formatItemOutcomes } from "./format-item-outcomes.js";
+import { formatJobIds } from "./format-job-ids.js";
+import { mentionUser } from "./mention-user.js";
+import { contextBlock, headerBlock, mrkdwnText, plainText, sectionBlock } from "./mrkdwn.js";
+import { quoteText } from "./quote-text.js";
+import type { KnownBlock, SlackMessage } from "./slack-types.js";
+import { stateInWords } from "./state-words.js";
+
+/**
+ * The approval-channel message of a request, rendered from its stored state alone: the same call
+ * renders the first post (buttons) and every later update (who decided, what JumpCloud did).
+ */
+export function buildApprovalMessage(request: RequestRecord, items: readonly ItemRecord[]): SlackMessage {
+  const changesTitle = `*Changes* (${request.changes.length})\n`;
+  const blocks: KnownBlock[] = [
+    headerBlock(`JumpCloud update request #${request.id}`),
+    {
+      type: "section",
+      fields: [
+        mrkdwnText(`*Requested by*\n${mentionUser(request.requesterId)}`, 2000),
+        mrkdwnText(`*For*\n${formatTarget(request)}`, 2000),
+      ],
+    },
+    sectionBlock(changesTitle + formatChanges(request.changes, 2900 - changesTitle.length)),
+  ];
+  if (request.reason.trim() !== "") {
+    blocks.push(sectionBlock(`*Reason*\n${quoteText(request.reason, 2800)}`));
+  }
+
+  if (request.state === "pending") {
+    const value = String(request.id);
+    blocks.push({
+      type: "actions",
+      block_id: ids.approvalMessage.decisionBlock,
+      elements: [
+        { type: "button", action_id: ids.actions.approve, text: plainText("Approve", 75), style: "primary", value },
+        { type: "button", action_id: ids.actions.deny, text: plainText("Deny", 75), style: "danger", value },
+      ],
+    });
+  } else {
+    const decision = decisionText(request);
+    if (decision) blocks.push(sectionBlock(decision));
+    const status = statusText(request, items);
+    if (status) blocks.push(sectionBlock(status));
+  }
+  if (request.statusNote) {
+    blocks.push(contextBlock(escapeAndTruncate(request.statusNote, 1000)));
+  }
+
+  return {
+    text: `JumpCloud update request #${request.id} from ${mentionUser(request.requesterId)} — ${stateInWords(request.state)}`,
+    blocks,
+  };
+}
+
+function formatTarget(request: RequestRecord): string {
+  const label = escapeAndTruncate(request.targetLabel, 500);
+  const slackId = request.targetSlackId;
+  return slackId && slackId !== request.requesterId ? `${label} (${mentionUser(slackId)})` : label;
+}
+
+/** "Approved by @x at <date>" (with the deny note); '' when nobody decided (withdrawn, expired). */
+function decisionText(request: RequestRecord): string {
+  if (!request.decidedBy) return "";
+  const at = request.decidedAt ? ` at ${formatDate(request.decidedAt)}` : "";
+  const who = mentionUser(request.decidedBy);
+  if (request.state === "denied") {
+    const note = request.decisionNote?.trim() ? `\n${quoteText(request.decisionNote, 2000)}` : "";
+    return `:no_entry: Denied by ${who}${at}${note}`;
+  }
+  if (request.state === "cancelled" || request.state === "expired") return "";
+  return `:heavy_check_mark: Approved by ${who}${at}`;
+}
+
+function statusText(request: RequestRecord, items: readonly ItemRecord[]): string {
+  switch (request.state) {
+    case "pending":
+    case "denied":
+      return "";
+    case "approved":
+    case "queued":
+      return ":arrows_counterclockwise: Queued for JumpCloud";
+    case "submitted": {
+      const jobs = formatJobIds(items);
+      return `:outbox_tray: Sent to JumpCloud${jobs ? ` (${jobs})` : ""}, waiting for results`;
+    }
+    case "applied":
+      return ":white_check_mark: Applied in JumpCloud";
+    case "partially_applied":
+    case "failed": {
+      const title =
+        request.state === "failed" ? ":x: Not applied in JumpCloud" : ":warning: Partially applied in JumpCloud";
+      const outcomes = formatItemOutcomes(request, items, 2500);
+      return outcomes ? `${title}\n${outcomes}` : title;
+    }
+    case "cancelled":
+      return ":leftwards_arrow_with_hook: Withdrawn by the requester";
+    case "expired":
+      return ":hourglass: Expired without a decision";
+  }
+}

@@ -1,0 +1,25 @@
+import type { Change } from "../../requests/types.js";
+import { fieldLabel } from "../../requests/fields.js";
+import { escapeAndTruncate } from "./escape-and-truncate.js";
+import { fitLines } from "./fit-lines.js";
+import { formatValue } from "./format-value.js";
+
+/** Room for one section's text, below Slack's 3000. */
+export const SECTION_TEXT_MAX = 2900;
+
+export function pluralChanges(count: number): string {
+  return count === 1 ? "1 change" : `${count} changes`;
+}
+
+/**
+ * Changes as mrkdwn lines `*Label*: old → new`, all escaped, within `max` characters:
+ * when they do not all fit, as many as fit and "…and K more changes".
+ */
+export function formatChanges(changes: readonly Change[], max = SECTION_TEXT_MAX): string {
+  if (changes.length === 0) return "_(no changes)_";
+  const lines = changes.map(
+    (c) =>
+      `*${escapeAndTruncate(fieldLabel(c.field), 100)}*: ${formatValue(c.oldValue)} → ${formatValue(c.newValue)}`,
+  );
+  return fitLines(lines, max, (left) => (left === 1 ? "…and 1 more change" : `…and ${left} more changes`));
+}

@@ -1,0 +1,110 @@
+import { randomUUID } from "node:crypto";
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
+import { errorMessage } from "../../errors.js";
+import { editableFields } from "../../requests/field-policy.js";
+import { readField } from "../../requests/fields.js";
+import type { JcUser } from "../../requests/types.js";
+import { buildHelpMessage, buildLoadingModal, buildMessageModal, buildRequestModal, buildStatusMessage } from "../blocks/index.js";
+import type { ListenerDeps } from "../deps.js";
+import { INTERACTIVE_RETRY, findTarget } from "../find-target.js";
+import { parseCommandText } from "../parse-command-text.js";
+
+type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+
+export function handleJcUpdate(deps: ListenerDeps) {
+  return async ({ command, ack, respond, client }: Args): Promise<void> => {
+    const intent = parseCommandText(command.text ?? "");
+    const userId = command.user_id;
+
+    // Answers that need no remote call go back in the ack itself.
+    if (intent.kind === "help") {
+      await ack({ response_type: "ephemeral", ...buildHelpMessage(await deps.roles.isAdmin(userId)) });
+      return;
+    }
+    if (intent.kind === "invalid") {
+      await ack({
+        response_type: "ephemeral",
+        ...buildHelpMessage(await deps.roles.isAdmin(userId), "I did not understand that."),
+      });
+      return;
+    }
+    if (intent.kind === "status") {
+      const requests = intent.requestId
+        ? [await deps.store.getRequest(intent.requestId)].filter((r) => r !== undefined && r.requesterId === userId)
+        : await deps.store.listRequestsByRequester(userId, 10);
+      await ack({ response_type: "ephemeral", ...buildStatusMessage(requests.filter((r) => r !== undefined)) });
+      return;
+    }
+    await ack();
+
+    if (intent.kind === "bulk") {
+      await respond({ response_type: "ephemeral", text: "Bulk (CSV) requests are not available yet in this version." });
+      return;
+    }
+    const isAdmin = await deps.roles.isAdmin(userId);
+    if (intent.kind === "target" && !isAdmin) {
+      await respond({
+        response_type: "ephemeral",
+        text: "You may only change your own JumpCloud record. Run `/jc-update` without arguments.",
+      });
+      return;
+    }
+
+    // Open at once: the trigger id dies after 3 s, JumpCloud may take longer.
+    const opened = await client.views.open({ trigger_id: command.trigger_id, view: buildLoadingModal() });
+    const viewId = opened.view?.id;
+    if (!viewId) return;
+    const update = (view: ReturnType<typeof buildMessageModal>) => client.views.update({ view_id: viewId, view });
+
+    try {
+      const found = await findTarget(intent.kind === "self" ? { kind: "slack", userId } : intent.ref, {
+        client,
+        jumpcloud: deps.jumpcloud,
+      });
+      if (!found.ok) {
+        await update(buildMessageModal("JumpCloud update", found.message));
+        return;
+      }
+      const target = found.user;
+      const isSelf = intent.kind === "self" || found.slackId === userId;
+      const fields = editableFields(deps.policy, target, isAdmin);
+      const current = Object.fromEntries(fields.map((f) => [f.key, readField(target, f.key)]));
+      const managerSlackId = fields.some((f) => f.key === "manager")
+        ? await managerSlackIdOf(target, client, deps)
+        : null;
+      const draftId = randomUUID();
+      await deps.store.saveDraft({
+        id: draftId,
+        requesterId: userId,
+        targetUserId: target._id,
+        targetLabel: found.label,
+        targetSlackId: found.slackId,
+        isAdmin,
+        current,
+        allowed: fields.map((f) => f.key),
+        managerSlackId,
+        createdAt: deps.clock.now().toISOString(),
+      });
+      await update(buildRequestModal({ draftId, targetLabel: found.label, isSelf, fields, current, managerSlackId }));
+    } catch (error) {
+      deps.logger.error({ err: errorMessage(error) }, "could not prepare the request form");
+      await update(buildMessageModal("JumpCloud update", "Something went wrong while loading the form. Please try again.")).catch(
+        () => undefined,
+      );
+    }
+  };
+}
+
+/** The Slack user behind the target's JumpCloud manager, for the user picker; best effort. */
+async function managerSlackIdOf(target: JcUser, client: WebClient, deps: ListenerDeps): Promise<string | null> {
+  if (!target.manager) return null;
+  try {
+    const manager = await deps.jumpcloud.getUser(target.manager, INTERACTIVE_RETRY);
+    if (!manager?.email) return null;
+    const found = await client.users.lookupByEmail({ email: manager.email });
+    return found.user?.id ?? null;
+  } catch {
+    return null;
+  }
+}

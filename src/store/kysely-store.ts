@@ -1,0 +1,437 @@
+import { type Kysely, type Selectable, type Transaction, sql } from "kysely";
+import { nextState, requestEventForItems } from "../requests/lifecycle.js";
+import type { Change, ItemRecord, ItemState, RequestKind, RequestRecord, RequestState } from "../requests/types.js";
+import type { Database } from "./schema.js";
+import type {
+  AuditEntry,
+  ClaimedBatch,
+  DecideResult,
+  Draft,
+  ItemOutcome,
+  NewRequest,
+  OutboxKind,
+  OutboxRecord,
+  Store,
+  SubmittedBatch,
+} from "./store.js";
+
+type Db = Kysely<Database> | Transaction<Database>;
+type RequestRow = Selectable<Database["requests"]>;
+type ItemRow = Selectable<Database["items"]>;
+
+/** The store on any SQL dialect Kysely speaks; adapters only choose the dialect. */
+export class KyselyStore implements Store {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  async saveDraft(draft: Draft): Promise<void> {
+    await this.db
+      .insertInto("drafts")
+      .values({ id: draft.id, data: JSON.stringify(draft), created_at: draft.createdAt })
+      .execute();
+  }
+
+  async getDraft(id: string): Promise<Draft | undefined> {
+    const row = await this.db.selectFrom("drafts").select("data").where("id", "=", id).executeTakeFirst();
+    return row ? (JSON.parse(row.data) as Draft) : undefined;
+  }
+
+  async createRequest(input: NewRequest, at: string): Promise<RequestRecord> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto("requests")
+        .values({
+          kind: input.kind,
+          state: "pending",
+          requester_id: input.requesterId,
+          target_user_id: input.targetUserId,
+          target_label: input.targetLabel,
+          target_slack_id: input.targetSlackId,
+          reason: input.reason,
+          changes: JSON.stringify(input.changes),
+          created_at: at,
+          updated_at: at,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await audit(trx, row.id, "submitted", null, "pending", input.requesterId, at, null);
+      await enqueue(trx, row.id, ["post_approval", "dm_receipt"], at);
+      return toRequest(row);
+    });
+  }
+
+  async getRequest(id: number): Promise<RequestRecord | undefined> {
+    const row = await this.db.selectFrom("requests").selectAll().where("id", "=", id).executeTakeFirst();
+    return row ? toRequest(row) : undefined;
+  }
+
+  async listRequestsByRequester(requesterId: string, limit: number): Promise<RequestRecord[]> {
+    const rows = await this.db
+      .selectFrom("requests")
+      .selectAll()
+      .where("requester_id", "=", requesterId)
+      .orderBy("id", "desc")
+      .limit(limit)
+      .execute();
+    return rows.map(toRequest);
+  }
+
+  async listItems(requestId: number): Promise<ItemRecord[]> {
+    const rows = await this.db
+      .selectFrom("items")
+      .selectAll()
+      .where("request_id", "=", requestId)
+      .orderBy("id")
+      .execute();
+    return rows.map(toItem);
+  }
+
+  async listAudit(requestId: number): Promise<AuditEntry[]> {
+    const rows = await this.db
+      .selectFrom("audit")
+      .selectAll()
+      .where("request_id", "=", requestId)
+      .orderBy("id")
+      .execute();
+    return rows.map((r) => ({
+      requestId: r.request_id,
+      event: r.event,
+      fromState: r.from_state as RequestState | null,
+      toState: r.to_state as RequestState | null,
+      actor: r.actor,
+      at: r.at,
+      detail: r.detail,
+    }));
+  }
+
+  async setApprovalMessage(requestId: number, channel: string, ts: string): Promise<void> {
+    await this.db
+      .updateTable("requests")
+      .set({ approval_channel: channel, approval_ts: ts })
+      .where("id", "=", requestId)
+      .execute();
+  }
+
+  async decide(input: {
+    requestId: number;
+    decision: "approve" | "deny";
+    actor: string;
+    at: string;
+    note?: string | null;
+  }): Promise<DecideResult> {
+    return this.db.transaction().execute(async (trx) => {
+      const to = nextState("pending", input.decision);
+      // Compare-and-set: only the first decision finds the request still pending.
+      const updated = await trx
+        .updateTable("requests")
+        .set({
+          state: to,
+          decided_by: input.actor,
+          decided_at: input.at,
+          decision_note: input.note ?? null,
+          updated_at: input.at,
+        })
+        .where("id", "=", input.requestId)
+        .where("state", "=", "pending")
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) {
+        const existing = await trx.selectFrom("requests").selectAll().where("id", "=", input.requestId).executeTakeFirst();
+        return existing ? { ok: false, reason: "already_decided", request: toRequest(existing) } : { ok: false, reason: "not_found" };
+      }
+      await audit(trx, input.requestId, input.decision === "approve" ? "approved" : "denied", "pending", to, input.actor, input.at, input.note ?? null);
+      if (input.decision === "approve") {
+        const request = await trx.selectFrom("requests").selectAll().where("id", "=", input.requestId).executeTakeFirstOrThrow();
+        const maxSeq = await trx.selectFrom("items").select(sql<number>`coalesce(max(seq), 0)`.as("m")).executeTakeFirstOrThrow();
+        await trx
+          .insertInto("items")
+          .values({
+            request_id: request.id,
+            user_id: request.target_user_id,
+            state: "queued",
+            seq: Number(maxSeq.m) + 1,
+            attempts: 0,
+            ready_at: input.at,
+            created_at: input.at,
+            updated_at: input.at,
+          })
+          .execute();
+        await setState(trx, request.id, "approved", "queue", "system", input.at, null);
+      }
+      await enqueue(trx, input.requestId, ["update_approval", "dm_decision"], input.at);
+      const row = await trx.selectFrom("requests").selectAll().where("id", "=", input.requestId).executeTakeFirstOrThrow();
+      return { ok: true, request: toRequest(row) };
+    });
+  }
+
+  async oldestReadyAt(): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom("items")
+      .select((eb) => eb.fn.min("ready_at").as("m"))
+      .where("state", "=", "queued")
+      .executeTakeFirst();
+    return row?.m ?? undefined;
+  }
+
+  async countReady(now: string): Promise<number> {
+    const row = await this.db
+      .selectFrom("items")
+      .select((eb) => eb.fn.countAll().as("n"))
+      .where("state", "=", "queued")
+      .where("ready_at", "<=", now)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async claimBatch(max: number, now: string): Promise<ClaimedBatch | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      // Users with an item in flight, or an earlier item still queued, wait: per-user order holds.
+      const candidates = await trx
+        .selectFrom("items")
+        .selectAll()
+        .where("state", "in", ["queued", "sending", "submitted"])
+        .orderBy("seq")
+        .execute();
+      const blocked = new Set<string>();
+      const chosen: ItemRow[] = [];
+      for (const item of candidates) {
+        if (chosen.length >= max) break;
+        if (blocked.has(item.user_id)) continue;
+        blocked.add(item.user_id);
+        if (item.state === "queued" && item.ready_at <= now) chosen.push(item);
+      }
+      if (chosen.length === 0) return undefined;
+      const batch = await trx
+        .insertInto("batches")
+        .values({ state: "sending", created_at: now })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      for (const [pos, item] of chosen.entries()) {
+        await trx
+          .updateTable("items")
+          .set({ state: "sending", batch_id: batch.id, batch_pos: pos, attempts: item.attempts + 1, updated_at: now })
+          .where("id", "=", item.id)
+          .where("state", "=", "queued")
+          .execute();
+      }
+      const items = await trx.selectFrom("items").selectAll().where("batch_id", "=", batch.id).orderBy("batch_pos").execute();
+      const requestIds = [...new Set(items.map((i) => i.request_id))];
+      const requests = await trx.selectFrom("requests").selectAll().where("id", "in", requestIds).execute();
+      return { batchId: batch.id, items: items.map(toItem), requests: requests.map(toRequest) };
+    });
+  }
+
+  async markBatchSubmitted(batchId: number, jobId: string, at: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable("batches").set({ state: "submitted", job_id: jobId, submitted_at: at }).where("id", "=", batchId).execute();
+      await trx
+        .updateTable("items")
+        .set({ state: "submitted", job_id: jobId, message: null, updated_at: at })
+        .where("batch_id", "=", batchId)
+        .where("state", "=", "sending")
+        .execute();
+      for (const requestId of await requestIdsOf(trx, batchId)) {
+        await trx.updateTable("requests").set({ status_note: null }).where("id", "=", requestId).execute();
+        const moved = await setState(trx, requestId, "queued", "submit", "system", at, `job ${jobId}`);
+        if (moved) await enqueue(trx, requestId, ["update_approval"], at);
+      }
+    });
+  }
+
+  async releaseBatch(batchId: number, input: { readyAt: string; message: string; at: string }): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const requestIds = await requestIdsOf(trx, batchId);
+      await trx.updateTable("batches").set({ state: "released", completed_at: input.at }).where("id", "=", batchId).execute();
+      await trx
+        .updateTable("items")
+        .set({ state: "queued", batch_id: null, batch_pos: null, ready_at: input.readyAt, message: input.message, updated_at: input.at })
+        .where("batch_id", "=", batchId)
+        .where("state", "=", "sending")
+        .execute();
+      const note = `Waiting for JumpCloud (${input.message}); next try at ${input.readyAt}.`;
+      for (const requestId of requestIds) {
+        await trx.updateTable("requests").set({ status_note: note, updated_at: input.at }).where("id", "=", requestId).execute();
+        await audit(trx, requestId, "dispatch_delayed", null, null, "system", input.at, input.message);
+        await enqueue(trx, requestId, ["update_approval"], input.at);
+      }
+    });
+  }
+
+  async completeBatch(batchId: number, outcomes: ItemOutcome[], at: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable("batches").set({ state: "done", completed_at: at }).where("id", "=", batchId).execute();
+      for (const outcome of outcomes) {
+        await trx
+          .updateTable("items")
+          .set({ state: outcome.state, message: outcome.message, updated_at: at })
+          .where("id", "=", outcome.itemId)
+          .where("batch_id", "=", batchId)
+          .execute();
+      }
+      for (const requestId of await requestIdsOf(trx, batchId)) {
+        const items = await trx.selectFrom("items").select("state").where("request_id", "=", requestId).execute();
+        const event = requestEventForItems(items.map((i) => ({ state: i.state as ItemState })));
+        if (!event || event === "submit") continue;
+        const detail = outcomes
+          .filter((o) => o.state !== "applied" && o.message)
+          .map((o) => o.message)
+          .join("; ");
+        const current = await trx.selectFrom("requests").select("state").where("id", "=", requestId).executeTakeFirstOrThrow();
+        await trx.updateTable("requests").set({ status_note: null }).where("id", "=", requestId).execute();
+        const moved = await setState(trx, requestId, current.state as RequestState, event, "system", at, detail || null);
+        if (moved) await enqueue(trx, requestId, ["update_approval", "dm_outcome"], at);
+      }
+    });
+  }
+
+  async listSubmittedBatches(): Promise<SubmittedBatch[]> {
+    const batches = await this.db.selectFrom("batches").selectAll().where("state", "=", "submitted").orderBy("id").execute();
+    const result: SubmittedBatch[] = [];
+    for (const b of batches) {
+      const items = await this.db.selectFrom("items").selectAll().where("batch_id", "=", b.id).orderBy("batch_pos").execute();
+      result.push({ batchId: b.id, jobId: b.job_id ?? "", items: items.map(toItem) });
+    }
+    return result;
+  }
+
+  async recoverSending(at: string): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable("items")
+        .set({ state: "queued", batch_id: null, batch_pos: null, updated_at: at })
+        .where("state", "=", "sending")
+        .executeTakeFirst();
+      await trx.updateTable("batches").set({ state: "released", completed_at: at }).where("state", "=", "sending").execute();
+      return Number(result.numUpdatedRows);
+    });
+  }
+
+  async nextOutbox(now: string, limit: number): Promise<OutboxRecord[]> {
+    const rows = await this.db
+      .selectFrom("outbox")
+      .selectAll()
+      .where("state", "=", "pending")
+      .where("ready_at", "<=", now)
+      .orderBy("id")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind as OutboxKind,
+      requestId: r.request_id,
+      attempts: r.attempts,
+      readyAt: r.ready_at,
+    }));
+  }
+
+  async completeOutbox(id: number): Promise<void> {
+    await this.db.updateTable("outbox").set({ state: "done" }).where("id", "=", id).execute();
+  }
+
+  async retryOutbox(id: number, readyAt: string, error: string): Promise<void> {
+    await this.db
+      .updateTable("outbox")
+      .set((eb) => ({ attempts: eb("attempts", "+", 1), ready_at: readyAt, last_error: error }))
+      .where("id", "=", id)
+      .execute();
+  }
+
+  async failOutbox(id: number, error: string): Promise<void> {
+    await this.db
+      .updateTable("outbox")
+      .set((eb) => ({ state: "failed", attempts: eb("attempts", "+", 1), last_error: error }))
+      .where("id", "=", id)
+      .execute();
+  }
+}
+
+async function audit(
+  db: Db,
+  requestId: number,
+  event: string,
+  from: string | null,
+  to: string | null,
+  actor: string,
+  at: string,
+  detail: string | null,
+): Promise<void> {
+  await db
+    .insertInto("audit")
+    .values({ request_id: requestId, event, from_state: from, to_state: to, actor, at, detail })
+    .execute();
+}
+
+async function enqueue(db: Db, requestId: number, kinds: OutboxKind[], at: string): Promise<void> {
+  for (const kind of kinds) {
+    await db.insertInto("outbox").values({ kind, request_id: requestId, state: "pending", attempts: 0, ready_at: at, created_at: at }).execute();
+  }
+}
+
+/** Applies a lifecycle event if the request is still in `from`; records it. */
+async function setState(
+  db: Db,
+  requestId: number,
+  from: RequestState,
+  event: Parameters<typeof nextState>[1],
+  actor: string,
+  at: string,
+  detail: string | null,
+): Promise<boolean> {
+  const to = nextState(from, event);
+  const result = await db
+    .updateTable("requests")
+    .set({ state: to, updated_at: at })
+    .where("id", "=", requestId)
+    .where("state", "=", from)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) return false;
+  await audit(db, requestId, event === "submit" ? "submitted_to_jumpcloud" : to, from, to, actor, at, detail);
+  return true;
+}
+
+async function requestIdsOf(db: Db, batchId: number): Promise<number[]> {
+  const rows = await db.selectFrom("items").select("request_id").where("batch_id", "=", batchId).distinct().execute();
+  return rows.map((r) => r.request_id);
+}
+
+function toRequest(row: RequestRow): RequestRecord {
+  return {
+    id: row.id,
+    kind: row.kind as RequestKind,
+    state: row.state as RequestState,
+    requesterId: row.requester_id,
+    targetUserId: row.target_user_id,
+    targetLabel: row.target_label,
+    targetSlackId: row.target_slack_id,
+    reason: row.reason,
+    changes: JSON.parse(row.changes) as Change[],
+    createdAt: row.created_at,
+    decidedBy: row.decided_by,
+    decidedAt: row.decided_at,
+    decisionNote: row.decision_note,
+    approvalChannel: row.approval_channel,
+    approvalTs: row.approval_ts,
+    statusNote: row.status_note,
+  };
+}
+
+function toItem(row: ItemRow): ItemRecord {
+  return {
+    id: row.id,
+    requestId: row.request_id,
+    userId: row.user_id,
+    state: row.state as ItemState,
+    seq: row.seq,
+    attempts: row.attempts,
+    readyAt: row.ready_at,
+    batchId: row.batch_id,
+    jobId: row.job_id,
+    message: row.message,
+  };
+}

@@ -1,0 +1,111 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from "kysely";
+
+/** Migrations in code (no files to locate at run time); they run on every start. */
+const migrations: Record<string, Migration> = {
+  "0001_initial": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("requests")
+        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("requester_id", "text", (c) => c.notNull())
+        .addColumn("target_user_id", "text", (c) => c.notNull())
+        .addColumn("target_label", "text", (c) => c.notNull())
+        .addColumn("target_slack_id", "text")
+        .addColumn("reason", "text", (c) => c.notNull())
+        .addColumn("changes", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .addColumn("decided_by", "text")
+        .addColumn("decided_at", "text")
+        .addColumn("decision_note", "text")
+        .addColumn("approval_channel", "text")
+        .addColumn("approval_ts", "text")
+        .addColumn("status_note", "text")
+        .execute();
+      await db.schema.createIndex("requests_requester").on("requests").columns(["requester_id", "id"]).execute();
+      await db.schema.createIndex("requests_state").on("requests").column("state").execute();
+
+      await db.schema
+        .createTable("audit")
+        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("request_id", "integer", (c) => c.notNull().references("requests.id"))
+        .addColumn("event", "text", (c) => c.notNull())
+        .addColumn("from_state", "text")
+        .addColumn("to_state", "text")
+        .addColumn("actor", "text", (c) => c.notNull())
+        .addColumn("at", "text", (c) => c.notNull())
+        .addColumn("detail", "text")
+        .execute();
+      await db.schema.createIndex("audit_request").on("audit").column("request_id").execute();
+      await db.schema.createIndex("audit_at").on("audit").column("at").execute();
+
+      await db.schema
+        .createTable("batches")
+        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("job_id", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("submitted_at", "text")
+        .addColumn("completed_at", "text")
+        .execute();
+      await db.schema.createIndex("batches_state").on("batches").column("state").execute();
+
+      await db.schema
+        .createTable("items")
+        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("request_id", "integer", (c) => c.notNull().references("requests.id"))
+        .addColumn("user_id", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("seq", "integer", (c) => c.notNull())
+        .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("ready_at", "text", (c) => c.notNull())
+        .addColumn("batch_id", "integer", (c) => c.references("batches.id"))
+        .addColumn("batch_pos", "integer")
+        .addColumn("job_id", "text")
+        .addColumn("message", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .addColumn("updated_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("items_state_ready").on("items").columns(["state", "ready_at", "seq"]).execute();
+      await db.schema.createIndex("items_user").on("items").columns(["user_id", "state"]).execute();
+      await db.schema.createIndex("items_request").on("items").column("request_id").execute();
+      await db.schema.createIndex("items_batch").on("items").column("batch_id").execute();
+
+      await db.schema
+        .createTable("outbox")
+        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("request_id", "integer", (c) => c.notNull().references("requests.id"))
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("ready_at", "text", (c) => c.notNull())
+        .addColumn("last_error", "text")
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("outbox_pending").on("outbox").columns(["state", "ready_at", "id"]).execute();
+
+      await db.schema
+        .createTable("drafts")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("data", "text", (c) => c.notNull())
+        .addColumn("created_at", "text", (c) => c.notNull())
+        .execute();
+    },
+  },
+};
+
+class InCodeProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations;
+  }
+}
+
+export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider: new InCodeProvider() }).migrateToLatest();
+  const failed = results?.find((r) => r.status === "Error");
+  if (error || failed) {
+    throw new Error(`Database migration ${failed?.migrationName ?? ""} failed: ${String(error)}`);
+  }
+}

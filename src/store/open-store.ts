@@ -1,0 +1,30 @@
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import Database from "better-sqlite3";
+import { Kysely, SqliteDialect } from "kysely";
+import { AppError } from "../errors.js";
+import { KyselyStore } from "./kysely-store.js";
+import { migrateToLatest } from "./migrations.js";
+import type { Database as Schema } from "./schema.js";
+import type { Store } from "./store.js";
+
+/** Opens the store named by DATABASE_URL and brings its schema up to date. */
+export async function openStore(databaseUrl: string): Promise<Store> {
+  if (databaseUrl.startsWith("sqlite:")) {
+    const file = databaseUrl.slice("sqlite:".length);
+    const inMemory = file === ":memory:" || file === "";
+    if (!inMemory) mkdirSync(dirname(resolve(file)), { recursive: true });
+    const sqlite = new Database(inMemory ? ":memory:" : file);
+    // WAL + a busy timeout: the audit export may read while the bot writes.
+    sqlite.pragma("journal_mode = WAL");
+    sqlite.pragma("busy_timeout = 5000");
+    sqlite.pragma("foreign_keys = ON");
+    const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+    await migrateToLatest(db as Kysely<unknown>);
+    return new KyselyStore(db);
+  }
+  throw new AppError(
+    "unsupported_database",
+    "DATABASE_URL: PostgreSQL is not supported yet by this build; use sqlite:<file> (see docs/decisions.md).",
+  );
+}

@@ -1,0 +1,72 @@
+import type { Generated } from "kysely";
+
+/** Table shapes as stored. Times are ISO 8601 strings (sortable in every dialect). */
+export interface Database {
+  requests: {
+    id: Generated<number>;
+    kind: string;
+    state: string;
+    requester_id: string;
+    target_user_id: string;
+    target_label: string;
+    target_slack_id: string | null;
+    reason: string;
+    changes: string; // JSON Change[]
+    created_at: string;
+    updated_at: string;
+    decided_by: string | null;
+    decided_at: string | null;
+    decision_note: string | null;
+    approval_channel: string | null;
+    approval_ts: string | null;
+    status_note: string | null;
+  };
+  audit: {
+    id: Generated<number>;
+    request_id: number;
+    event: string;
+    from_state: string | null;
+    to_state: string | null;
+    actor: string;
+    at: string;
+    detail: string | null;
+  };
+  items: {
+    id: Generated<number>;
+    request_id: number;
+    user_id: string;
+    state: string;
+    seq: number;
+    attempts: number;
+    ready_at: string;
+    batch_id: number | null;
+    batch_pos: number | null;
+    job_id: string | null;
+    message: string | null;
+    created_at: string;
+    updated_at: string;
+  };
+  batches: {
+    id: Generated<number>;
+    state: string; // sending | submitted | done | released
+    job_id: string | null;
+    created_at: string;
+    submitted_at: string | null;
+    completed_at: string | null;
+  };
+  outbox: {
+    id: Generated<number>;
+    kind: string;
+    request_id: number;
+    state: string; // pending | done | failed
+    attempts: number;
+    ready_at: string;
+    last_error: string | null;
+    created_at: string;
+  };
+  drafts: {
+    id: string;
+    data: string; // JSON Draft
+    created_at: string;
+  };
+}

@@ -1,0 +1,126 @@
+import type { Change, ItemRecord, ItemState, RequestKind, RequestRecord, RequestState } from "../requests/types.js";
+
+/**
+ * The one store contract. Every method that changes state also writes, in the same
+ * transaction, the audit entry and the outbox rows for the Slack side effects that follow,
+ * so a crash between the change and its notification loses nothing.
+ */
+
+export interface Draft {
+  id: string;
+  requesterId: string;
+  targetUserId: string;
+  targetLabel: string;
+  targetSlackId: string | null;
+  isAdmin: boolean;
+  /** Current values when the modal opened, per field key. */
+  current: Record<string, string>;
+  /** Fields the modal offered: the only ones the submission may set. */
+  allowed: string[];
+  managerSlackId: string | null;
+  createdAt: string;
+}
+
+export interface NewRequest {
+  kind: RequestKind;
+  requesterId: string;
+  targetUserId: string;
+  targetLabel: string;
+  targetSlackId: string | null;
+  reason: string;
+  changes: Change[];
+}
+
+export type OutboxKind = "post_approval" | "update_approval" | "dm_receipt" | "dm_decision" | "dm_outcome";
+
+export interface OutboxRecord {
+  id: number;
+  kind: OutboxKind;
+  requestId: number;
+  attempts: number;
+  readyAt: string;
+}
+
+export interface AuditEntry {
+  requestId: number;
+  event: string;
+  fromState: RequestState | null;
+  toState: RequestState | null;
+  actor: string; // Slack user id, or "system"
+  at: string;
+  detail: string | null;
+}
+
+export type DecideResult =
+  | { ok: true; request: RequestRecord }
+  | { ok: false; reason: "not_found" }
+  | { ok: false; reason: "already_decided"; request: RequestRecord };
+
+export interface ItemOutcome {
+  itemId: number;
+  state: Extract<ItemState, "applied" | "failed" | "unknown">;
+  message: string | null;
+}
+
+export interface ClaimedBatch {
+  batchId: number;
+  items: ItemRecord[];
+  requests: RequestRecord[];
+}
+
+export interface SubmittedBatch {
+  batchId: number;
+  jobId: string;
+  items: ItemRecord[];
+}
+
+export interface Store {
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  saveDraft(draft: Draft): Promise<void>;
+  getDraft(id: string): Promise<Draft | undefined>;
+
+  /** Stores a pending request, its audit entry, and the approval post + receipt DM to send. */
+  createRequest(input: NewRequest, at: string): Promise<RequestRecord>;
+  getRequest(id: number): Promise<RequestRecord | undefined>;
+  listRequestsByRequester(requesterId: string, limit: number): Promise<RequestRecord[]>;
+  listItems(requestId: number): Promise<ItemRecord[]>;
+  listAudit(requestId: number): Promise<AuditEntry[]>;
+  setApprovalMessage(requestId: number, channel: string, ts: string): Promise<void>;
+
+  /**
+   * First decision wins: a compare-and-set on state 'pending'. Approve also creates one item
+   * per target user and moves the request to 'queued'.
+   */
+  decide(input: {
+    requestId: number;
+    decision: "approve" | "deny";
+    actor: string;
+    at: string;
+    note?: string | null;
+  }): Promise<DecideResult>;
+
+  /** Oldest time a queued item became ready, or undefined when none is queued. */
+  oldestReadyAt(): Promise<string | undefined>;
+  countReady(now: string): Promise<number>;
+  /**
+   * Claims up to `max` ready items in approval order, at most one per user and none for a user
+   * that already has an item in flight; marks them 'sending'.
+   */
+  claimBatch(max: number, now: string): Promise<ClaimedBatch | undefined>;
+  /** JumpCloud accepted the job: items 'submitted', job id stored, requests 'submitted'. */
+  markBatchSubmitted(batchId: number, jobId: string, at: string): Promise<void>;
+  /** Attempts ran out on a transient error: items go back to 'queued', ready at `readyAt`. */
+  releaseBatch(batchId: number, input: { readyAt: string; message: string; at: string }): Promise<void>;
+  /** Final outcomes of a batch's items (results read, or a non-retryable error). */
+  completeBatch(batchId: number, outcomes: ItemOutcome[], at: string): Promise<void>;
+  listSubmittedBatches(): Promise<SubmittedBatch[]>;
+  /** On start: items left 'sending' by a crash go back to 'queued' (their job id was never stored). */
+  recoverSending(at: string): Promise<number>;
+
+  nextOutbox(now: string, limit: number): Promise<OutboxRecord[]>;
+  completeOutbox(id: number): Promise<void>;
+  retryOutbox(id: number, readyAt: string, error: string): Promise<void>;
+  failOutbox(id: number, error: string): Promise<void>;
+}
