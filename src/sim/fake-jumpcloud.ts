@@ -917,7 +917,19 @@ export async function startFakeJumpCloud(options: FakeJumpCloudOptions): Promise
         if (org === undefined || org === "") return answer(401, { message: "no organization selected" });
         if (org !== options.orgId) return answer(401, { message: "Unauthorized: invalid organization" });
       }
-      if (typeof body === "string" && method !== "GET") return answer(400, { message: "body is not valid JSON" });
+      if (method === "PATCH" || method === "POST") {
+        // JumpCloud's API takes JSON bodies only (Content-Type: application/json).
+        const type = req.headers["content-type"] ?? "";
+        if (!type.toLowerCase().includes("application/json")) {
+          const message = `Content-Type must be application/json, got ${JSON.stringify(type)}`;
+          if (route === "bulk") schemaViolations.push(message);
+          return answer(400, { message });
+        }
+        if (typeof body === "string") {
+          if (route === "bulk") schemaViolations.push("body is not valid JSON");
+          return answer(400, { message: "body is not valid JSON" });
+        }
+      }
 
       const reply = handleApi(call);
       return answer(reply.status, reply.body, reply.headers);

@@ -608,6 +608,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       state: { values: {} },
     };
     full.id = id;
+    // An update that omits external_id keeps the one the view had.
+    if (previous && view.external_id === undefined) full.external_id = previous.view.external_id ?? "";
     const stored: StoredView = { view: full, hash, userId: userId ?? previous?.userId };
     views.set(id, stored);
     return stored;

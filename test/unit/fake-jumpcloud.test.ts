@@ -179,6 +179,11 @@ describe("fake JumpCloud", () => {
       assert.match(jc.schemaViolations[2] ?? "", /firstname must NOT have more than 1024 characters/);
       assert.equal(jc.bulkCalls.length, 1);
       assert.equal(jc.jobs.size, 1);
+
+      // JumpCloud takes JSON only.
+      r = await call(jc, "PATCH", "/api/v2/bulk/users", [SAMPLE_ELEMENT], { "x-api-key": KEY, "content-type": "text/plain" });
+      assert.equal(r.status, 400);
+      assert.match(jc.schemaViolations.at(-1) ?? "", /Content-Type/);
     });
   });
 
