@@ -138,16 +138,16 @@ export async function startTestEnv(
       );
     },
     async openForm(who, text = "") {
-      const before = slack.callsTo("views.update").length;
+      const seen = slack.calls.length;
       const answer = await env.command(who, text);
       if (answer.status !== 200) throw new Error(`command answered ${answer.status}`);
-      const opened = await slack.waitFor("views.open", (c) => (c.args.view as { callback_id?: string })?.callback_id === ids.loadingModal.callbackId);
-      const viewId = (opened.response.view as { id: string }).id;
-      const update = await slack.waitFor(
-        "views.update",
-        (c: SlackCall) => slack.callsTo("views.update").indexOf(c) >= before && c.args.view_id === viewId,
-        8000,
+      const after = (c: SlackCall) => slack.calls.indexOf(c) >= seen;
+      const opened = await slack.waitFor(
+        "views.open",
+        (c) => after(c) && (c.args.view as { callback_id?: string })?.callback_id === ids.loadingModal.callbackId,
       );
+      const viewId = (opened.response.view as { id: string }).id;
+      const update = await slack.waitFor("views.update", (c) => after(c) && c.args.view_id === viewId, 8000);
       const view = update.args.view as OpenedForm["view"];
       if (view.callback_id !== ids.requestModal.callbackId) {
         throw new Error(`expected the request modal, got: ${JSON.stringify(view).slice(0, 500)}`);
