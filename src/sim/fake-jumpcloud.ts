@@ -156,6 +156,7 @@ export interface FakeJumpCloud {
   /** user id -> statusMsg for users whose job records must fail. */
   readonly failUserIds: Map<string, string>;
   inject(fault: JcFault): void;
+  /** Delay before answering `route` (default: every request; then per-route delays are cleared too). */
   setLatency(ms: number, route?: JcRoute): void;
   failUser(id: string, message?: string): void;
   setJobDelay(ms: number): void;
@@ -813,9 +814,8 @@ export async function startFakeJumpCloud(options: FakeJumpCloudOptions): Promise
         return sendJson(res, 200, { ok: true });
       case "POST /__sim/latency": {
         if (!isRecord(body) || typeof body.ms !== "number") throw new HttpError(400, "expected {ms, route?}");
-        const r = body.route === undefined ? "any" : body.route;
-        if (!isJcRoute(r)) throw new HttpError(400, "route must be bulk|results|lookup|any");
-        api.setLatency(body.ms, r);
+        if (body.route !== undefined && !isJcRoute(body.route)) throw new HttpError(400, "route must be bulk|results|lookup|any");
+        api.setLatency(body.ms, body.route);
         return sendJson(res, 200, { ok: true });
       }
       case "POST /__sim/fail-user": {
@@ -973,9 +973,12 @@ export async function startFakeJumpCloud(options: FakeJumpCloudOptions): Promise
       const count = fault.count ?? 1;
       if (count > 0) faults.push({ ...fault, remaining: count });
     },
-    setLatency(ms, route = "any") {
-      if (ms > 0) latency.set(route, ms);
-      else latency.delete(route);
+    setLatency(ms, route) {
+      // Without a route this is the latency of every request: per-route settings are dropped,
+      // so setLatency(0) switches all latency off.
+      if (route === undefined) latency.clear();
+      if (ms > 0) latency.set(route ?? "any", ms);
+      else latency.delete(route ?? "any");
     },
     failUser(id, message = "failed to update user") {
       failUserIds.set(id, message);

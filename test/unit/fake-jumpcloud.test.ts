@@ -290,6 +290,10 @@ describe("fake JumpCloud", () => {
       assert.ok(Date.now() - start >= 100);
       const calls = (await call(jc, "GET", "/__sim/calls", undefined, {})).json as unknown[];
       assert.equal(calls.length, 3); // control requests are not recorded
+      jc.setLatency(0); // no route: clears per-route latency too
+      const again = Date.now();
+      await call(jc, "GET", "/api/systemusers");
+      assert.ok(Date.now() - again < 100);
       assert.equal((await post("/__sim/reset", {})).status, 200);
       assert.equal(jc.users.size, 5);
       assert.equal(jc.calls.length, 0);
