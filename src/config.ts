@@ -15,22 +15,32 @@ const idList = z
   )
   .pipe(z.array(z.string().regex(/^[UW][A-Z0-9]+$/, "must be Slack user ids like U0123ABC, comma separated")));
 
-const fieldList = z
-  .string()
-  .optional()
-  .transform((v) =>
-    v === undefined
-      ? undefined
-      : v
-          .split(",")
-          .map((s) => s.trim())
-          .filter(Boolean),
-  )
-  .pipe(
-    z
-      .array(z.string().refine((k) => k === "attributes.*" || fieldDef(k) !== undefined, "unknown field name"))
-      .optional(),
-  );
+const fieldList = z.preprocess(
+  (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
+  z
+    .string()
+    .optional()
+    .transform((v) =>
+      v === undefined
+        ? undefined
+        : v
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .refine(
+              (k) => k === "attributes.*" || fieldDef(k) !== undefined,
+              "lists an unknown field name (names as in SPEC §3, README \"Fields\")",
+            ),
+        )
+        .optional(),
+    ),
+);
 
 const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(def);
@@ -41,7 +51,7 @@ const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyToUndefin
 const envSchema = z
   .object({
     SLACK_BOT_TOKEN: z.string().startsWith("xoxb-", "must be a bot token (xoxb-…)"),
-    SLACK_SIGNING_SECRET: z.string().min(1, "is required"),
+    SLACK_SIGNING_SECRET: z.string().trim().min(1, "is required"),
     SLACK_APP_TOKEN: optional(z.string().startsWith("xapp-", "must be an app-level token (xapp-…)")),
     SLACK_API_URL: optional(z.url().endsWith("/api/", "must end in /api/")),
     PORT: z.preprocess(emptyToUndefined, int(3000, 0, 65535)),
@@ -50,7 +60,7 @@ const envSchema = z
     APPROVER_USERGROUP_ID: optional(z.string().regex(/^S[A-Z0-9]+$/, "must be a user group id like S0123ABC")),
     ADMIN_USER_IDS: idList,
     ADMIN_USERGROUP_ID: optional(z.string().regex(/^S[A-Z0-9]+$/, "must be a user group id like S0123ABC")),
-    JUMPCLOUD_API_KEY: z.string().min(1, "is required"),
+    JUMPCLOUD_API_KEY: z.string().trim().min(1, "is required"),
     JUMPCLOUD_API_URL: z.preprocess(emptyToUndefined, z.url().default("https://console.jumpcloud.com")),
     JUMPCLOUD_ORG_ID: optional(z.string()),
     JUMPCLOUD_SUPPRESS_EMAIL: z.preprocess(emptyToUndefined, z.stringbool().default(true)),
@@ -78,15 +88,6 @@ const envSchema = z
     REMINDER_AFTER_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().positive().default(240)),
     DISPATCH_GIVE_UP_HOURS: z.preprocess(emptyToUndefined, z.coerce.number().positive().default(24)),
     CONFLICT_CHECK: z.preprocess(emptyToUndefined, z.enum(["on", "off"]).default("on")),
-  })
-  .superRefine((env, ctx) => {
-    if (env.APPROVER_USER_IDS.length === 0 && !env.APPROVER_USERGROUP_ID) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["APPROVER_USER_IDS"],
-        message: "set APPROVER_USER_IDS or APPROVER_USERGROUP_ID (at least one is required)",
-      });
-    }
   });
 
 export interface Config {
@@ -125,25 +126,24 @@ export interface Config {
 
 /** Parses the environment; throws ConfigError naming every variable at fault. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const problems = new Map<string, string>();
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    const seen = new Map<string, string>();
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0] ?? "environment");
-      if (seen.has(name)) continue;
-      // zod's default messages may quote the received value: say only what is expected.
-      const message =
-        issue.code === "invalid_type" && (issue.input === undefined || issue.input === null)
-          ? "is required"
-          : issue.code === "invalid_type" || issue.code === "invalid_value" || issue.code === "invalid_format"
-            ? safeMessage(issue)
-            : issue.message;
-      seen.set(name, message);
+      if (!problems.has(name)) problems.set(name, describeIssue(issue, env[name]));
     }
-    throw new ConfigError([...seen].map(([name, problem]) => ({ name, problem })));
+  }
+  // Checked on the raw environment so it is reported together with every other problem.
+  const blank = (name: string) => (env[name] ?? "").trim() === "";
+  if (blank("APPROVER_USER_IDS") && blank("APPROVER_USERGROUP_ID") && !problems.has("APPROVER_USER_IDS")) {
+    problems.set("APPROVER_USER_IDS", "set APPROVER_USER_IDS or APPROVER_USERGROUP_ID (at least one is required)");
+  }
+  if (problems.size > 0 || !parsed.success) {
+    throw new ConfigError([...problems].map(([name, problem]) => ({ name, problem })));
   }
   const e = parsed.data;
-  return Object.freeze({
+  return deepFreeze({
     slack: {
       botToken: e.SLACK_BOT_TOKEN,
       signingSecret: e.SLACK_SIGNING_SECRET,
@@ -164,8 +164,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     },
     databaseUrl: e.DATABASE_URL,
     fields: {
-      selfService: e.SELF_SERVICE_FIELDS ?? DEFAULT_SELF_SERVICE_FIELDS,
-      admin: e.ADMIN_FIELDS ?? DEFAULT_ADMIN_FIELDS,
+      selfService: [...(e.SELF_SERVICE_FIELDS ?? DEFAULT_SELF_SERVICE_FIELDS)],
+      admin: [...(e.ADMIN_FIELDS ?? DEFAULT_ADMIN_FIELDS)],
     },
     dispatch: {
       batchMaxSize: e.BATCH_MAX_SIZE,
@@ -181,11 +181,22 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   });
 }
 
-function safeMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === "invalid_value" && "values" in issue) return `must be one of ${issue.values.join(", ")}`;
-  if (issue.code === "invalid_format") return `must be a valid ${issue.format}`;
+/**
+ * What is wrong with one variable, never quoting its value: our own messages and zod's
+ * defaults describe the expectation only.
+ */
+function describeIssue(issue: z.core.$ZodIssue, raw: string | undefined): string {
+  if (raw === undefined || raw.trim() === "") return "is required";
   if (issue.code === "invalid_type") return `must be a ${issue.expected}`;
-  return "is invalid";
+  return issue.message;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /** Values that must never be printed: the logger redacts them wherever they appear. */

@@ -1,5 +1,4 @@
 import { config as loadDotenv } from "dotenv";
-import { startApp } from "./app.js";
 import { loadConfig, secretsOf } from "./config.js";
 import { ConfigError, errorMessage } from "./errors.js";
 import { createLogger } from "./logger.js";
@@ -18,8 +17,10 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel, secrets: secretsOf(config) });
-  let app: Awaited<ReturnType<typeof startApp>>;
+  let app: Awaited<ReturnType<typeof import("./app.js").startApp>>;
   try {
+    // Loaded after the config check so that a broken config fails in well under a second.
+    const { startApp } = await import("./app.js");
     app = await startApp(config, { logger });
   } catch (error) {
     logger.fatal({ err: errorMessage(error) }, "could not start");

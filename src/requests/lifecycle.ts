@@ -34,7 +34,7 @@ export class TransitionError extends Error {
     readonly from: RequestState,
     readonly event: RequestEvent,
   ) {
-    super(`A ${from} request cannot ${event.replace("_", " ")}.`);
+    super(`A request in state "${from}" cannot ${event.replace("_", " ")}.`);
   }
 }
 

@@ -70,7 +70,8 @@ export function validateChanges(
     }
     const value = (raw ?? "").trim();
     const oldValue = current[key] ?? "";
-    if (value === oldValue) continue;
+    // The form shows values trimmed; stray spaces in JumpCloud are not a change.
+    if (value === oldValue || value === oldValue.trim()) continue;
     if (value === "" && REQUIRED.has(key)) {
       errors[key] = `${def.label} cannot be empty.`;
       continue;

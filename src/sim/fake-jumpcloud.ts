@@ -14,7 +14,7 @@
  * `bulk-user-update` schema; violations are answered 400 and collected in `schemaViolations`.
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { STATUS_CODES, createServer } from "node:http";
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -466,8 +466,11 @@ function searchFilterPredicate(searchFilter: unknown): (user: SeedUser) => boole
 function defaultSchemaPath(): string | URL {
   const fromEnv = process.env.JC_BULK_SCHEMA_PATH;
   if (fromEnv) return fromEnv;
-  // src/sim/ -> project root -> /work -> shared/reference
-  return new URL("../../../shared/reference/jumpcloud-v2-bulk-users.openapi.json", import.meta.url);
+  // The team's shared reference (kept current) when the repo sits beside it, else the copy
+  // vendored with the simulator so `npm run jc-sim` works in any clone.
+  const shared = new URL("../../../shared/reference/jumpcloud-v2-bulk-users.openapi.json", import.meta.url);
+  if (existsSync(shared)) return shared;
+  return new URL("./reference/jumpcloud-v2-bulk-users.openapi.json", import.meta.url);
 }
 
 interface BulkSchema {

@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, type Transaction, sql } from "kysely";
-import { nextState, requestEventForItems } from "../requests/lifecycle.js";
+import { canTransition, nextState, requestEventForItems } from "../requests/lifecycle.js";
 import type { Change, ItemRecord, ItemState, RequestKind, RequestRecord, RequestState } from "../requests/types.js";
 import type { Database } from "./schema.js";
 import type {
@@ -275,14 +275,17 @@ export class KyselyStore implements Store {
           .execute();
       }
       for (const requestId of await requestIdsOf(trx, batchId)) {
-        const items = await trx.selectFrom("items").select("state").where("request_id", "=", requestId).execute();
+        const items = await trx.selectFrom("items").select(["id", "state"]).where("request_id", "=", requestId).execute();
         const event = requestEventForItems(items.map((i) => ({ state: i.state as ItemState })));
         if (!event || event === "submit") continue;
+        const own = new Set(items.map((i) => i.id));
         const detail = outcomes
-          .filter((o) => o.state !== "applied" && o.message)
+          .filter((o) => own.has(o.itemId) && o.state !== "applied" && o.message)
           .map((o) => o.message)
           .join("; ");
         const current = await trx.selectFrom("requests").select("state").where("id", "=", requestId).executeTakeFirstOrThrow();
+        // Already final (a second reader of the same results): nothing more to record.
+        if (!canTransition(current.state as RequestState, event)) continue;
         await trx.updateTable("requests").set({ status_note: null }).where("id", "=", requestId).execute();
         const moved = await setState(trx, requestId, current.state as RequestState, event, "system", at, detail || null);
         if (moved) await enqueue(trx, requestId, ["update_approval", "dm_outcome"], at);

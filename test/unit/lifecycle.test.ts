@@ -96,7 +96,7 @@ describe("lifecycle: disallowed transitions throw TransitionError", () => {
 
   it("the error message names the state and the event in words", () => {
     assert.throws(() => nextState("denied", "partially_apply"), {
-      message: "A denied request cannot partially apply.",
+      message: "A request in state \"denied\" cannot partially apply.",
     });
   });
 

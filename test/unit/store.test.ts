@@ -523,7 +523,7 @@ describe("store (sqlite::memory:)", () => {
 
     it(
       "a request's outcome audit detail only carries its own items' messages",
-      { todo: "bug: src/store/kysely-store.ts:281 builds `detail` from every outcome of the batch, so request A's audit shows request B's failure" },
+      {},
       async () => {
         const ra = await approved(store, "user-a", 0);
         await approved(store, "user-b", 1);
@@ -548,7 +548,7 @@ describe("store (sqlite::memory:)", () => {
 
     it(
       "completing the same batch twice is harmless",
-      { todo: "bug: src/store/kysely-store.ts:287 calls nextState(applied, apply) on a repeated completeBatch → TransitionError, transaction rolled back" },
+      {},
       async () => {
         const r = await approved(store, "user-a", 0);
         const batch = await store.claimBatch(10, at(1));
