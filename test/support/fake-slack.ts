@@ -898,6 +898,15 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
 
     if (path.startsWith("/api/")) return handleApi(req, res, path.slice("/api/".length), raw, url.searchParams);
 
+    // Control endpoints for `npm run slack-sim` / `slack-send` (tests call the methods directly).
+    if (path === "/__sim/calls" && req.method === "GET") return sendJson(res, 200, calls);
+    if (path === "/__sim/trigger" && req.method === "POST") {
+      return sendJson(res, 200, { trigger_id: service.issueTrigger(url.searchParams.get("user") ?? undefined), response_url: service.responseUrl() });
+    }
+    if (path === "/__sim/views" && req.method === "GET") {
+      return sendJson(res, 200, [...views.entries()].map(([id, v]) => ({ id, userId: v.userId, view: v.view })));
+    }
+
     const upload = /^\/upload\/([^/]+)$/.exec(path);
     if (upload?.[1] && req.method === "POST") {
       const pending = pendingFiles.get(upload[1]);

@@ -1,0 +1,85 @@
+/**
+ * `npm run slack-send -- <what> …`: sends a request to the bot signed the way Slack signs it, for
+ * trying the bot with `npm run slack-sim` instead of a workspace.
+ *
+ *   slack-send command <userId> "<text>"                     /jc-update <text>
+ *   slack-send submit <userId> "Job title=Staff Engineer" … [--reason "…"]
+ *                                                            fills the user's open request modal by label
+ *   slack-send approve|deny <userId> <requestId>             clicks a button on the approval message
+ *
+ * Env: SLACK_SIGNING_SECRET (as the bot's), BOT_URL (http://127.0.0.1:3000), SLACK_SIM_URL
+ * (http://127.0.0.1:8788).
+ */
+import { ids } from "../../src/slack/ids.js";
+import { blockActionsPayload, sendInteraction, sendSlashCommand, viewSubmissionPayload } from "./slack-request.js";
+
+const secret = process.env.SLACK_SIGNING_SECRET ?? "";
+const bot = (process.env.BOT_URL ?? "http://127.0.0.1:3000").replace(/\/$/, "");
+const sim = (process.env.SLACK_SIM_URL ?? "http://127.0.0.1:8788").replace(/\/$/, "");
+const [what, userId = "U0000000001", ...rest] = process.argv.slice(2);
+
+if (!secret) fail("set SLACK_SIGNING_SECRET to the bot's signing secret");
+
+async function trigger(): Promise<{ trigger_id: string; response_url: string }> {
+  const res = await fetch(`${sim}/__sim/trigger?user=${encodeURIComponent(userId)}`, { method: "POST" });
+  return (await res.json()) as { trigger_id: string; response_url: string };
+}
+
+function fail(message: string): never {
+  console.error(`slack-send: ${message}`);
+  process.exit(2);
+}
+
+interface Block {
+  type: string;
+  block_id?: string;
+  label?: { text: string };
+  element?: { type: string; action_id: string; initial_value?: string; initial_user?: string };
+}
+
+if (what === "command") {
+  const t = await trigger();
+  const answer = await sendSlashCommand(bot, secret, { user_id: userId, text: rest.join(" "), ...t });
+  console.log(answer.status, answer.body || "(empty ack)");
+} else if (what === "approve" || what === "deny") {
+  const t = await trigger();
+  const payload = blockActionsPayload({
+    user: userId,
+    action_id: what === "approve" ? ids.actions.approve : ids.actions.deny,
+    value: rest[0] ?? fail("give the request id"),
+    trigger_id: t.trigger_id,
+    response_url: t.response_url,
+  });
+  const answer = await sendInteraction(bot, secret, payload);
+  console.log(answer.status, answer.body || "(empty ack)");
+} else if (what === "submit") {
+  const views = (await (await fetch(`${sim}/__sim/views`)).json()) as { id: string; userId?: string; view: { callback_id: string; blocks: Block[]; private_metadata: string } }[];
+  const open = views.filter((v) => v.userId === userId && v.view.callback_id === ids.requestModal.callbackId).at(-1);
+  if (!open) fail(`no open request modal for ${userId}: run 'slack-send command ${userId} ""' first`);
+  const reasonAt = rest.indexOf("--reason");
+  const reason = reasonAt >= 0 ? (rest[reasonAt + 1] ?? "") : "Requested with slack-send";
+  const values = Object.fromEntries(
+    rest.filter((_, i) => reasonAt < 0 || (i !== reasonAt && i !== reasonAt + 1)).map((pair) => {
+      const at = pair.indexOf("=");
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+  const state: Record<string, Record<string, unknown>> = {};
+  for (const block of open.view.blocks) {
+    if (block.type !== "input" || !block.block_id || !block.element) continue;
+    const label = block.label?.text ?? "";
+    const e = block.element;
+    state[block.block_id] =
+      e.type === "users_select"
+        ? { [e.action_id]: { type: e.type, selected_user: values[label] ?? e.initial_user ?? null } }
+        : { [e.action_id]: { type: e.type, value: block.block_id === ids.requestModal.reasonBlock ? reason : (values[label] ?? e.initial_value ?? null) } };
+  }
+  const answer = await sendInteraction(
+    bot,
+    secret,
+    viewSubmissionPayload({ user: userId, view: { id: open.id, callback_id: open.view.callback_id, private_metadata: open.view.private_metadata, state: { values: state } } }),
+  );
+  console.log(answer.status, answer.body || "(empty ack: modal closed)");
+} else {
+  fail("usage: slack-send command|submit|approve|deny <userId> …");
+}
