@@ -4,6 +4,7 @@ import { App, type CustomRoute, HTTPReceiver, LogLevel, SocketModeReceiver } fro
 import type { Config } from "./config.js";
 import { Dispatcher } from "./jumpcloud/dispatcher.js";
 import { JumpCloudClient } from "./jumpcloud/jumpcloud-client.js";
+import { ExpirySweeper } from "./requests/expiry-sweeper.js";
 import type { Logger } from "./logger.js";
 import { registerActions } from "./slack/actions/index.js";
 import { toBoltLogger } from "./slack/bolt-logger.js";
@@ -94,6 +95,13 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
       clock,
       onNotify: () => notifier.kick(),
     });
+    const sweeper = new ExpirySweeper({
+      store,
+      config: config.requests,
+      clock,
+      logger: logger.child({ component: "sweeper" }),
+      onNotify: () => notifier.kick(),
+    });
     const deps: ListenerDeps = {
       config,
       store,
@@ -120,6 +128,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
       await app.start();
     }
     await dispatcher.start();
+    sweeper.start();
     notifier.kick();
     logger.info({ port, mode: config.slack.appToken ? "socket" : "http" }, "jc-update-bot started");
 
@@ -129,6 +138,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
       dispatcher,
       notifier,
       async stop() {
+        sweeper.stop();
         await app.stop().catch(() => undefined);
         await Promise.all([dispatcher.stop(), notifier.stop()]);
         await store.close();

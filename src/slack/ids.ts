@@ -18,6 +18,8 @@ export const ids = {
   actions: {
     approve: "jc_approve",
     deny: "jc_deny",
+    /** Withdraw button in the requester's receipt DM. */
+    cancel: "jc_cancel",
   },
   approvalMessage: {
     decisionBlock: "decision",

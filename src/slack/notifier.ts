@@ -4,7 +4,7 @@ import type { Config } from "../config.js";
 import { errorMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { OutboxRecord, Store } from "../store/store.js";
-import { buildApprovalMessage, buildRequestDm } from "./blocks/index.js";
+import { buildApprovalMessage, buildReminderMessage, buildRequestDm } from "./blocks/index.js";
 
 const MAX_ATTEMPTS = 12;
 const MAX_DELAY_MS = 10 * 60_000;
@@ -109,6 +109,15 @@ export class Notifier {
           if (!request.approvalChannel || !request.approvalTs) break;
           const message = buildApprovalMessage(request, items);
           await client.chat.update({ channel: request.approvalChannel, ts: request.approvalTs, ...message });
+          break;
+        }
+        case "reminder": {
+          if (!request.approvalChannel || !request.approvalTs || request.state !== "pending") break;
+          await client.chat.postMessage({
+            channel: request.approvalChannel,
+            thread_ts: request.approvalTs,
+            ...buildReminderMessage(request),
+          });
           break;
         }
         case "dm_receipt":

@@ -45,9 +45,14 @@ export class KyselyStore implements Store {
 
   async createRequest(input: NewRequest, at: string): Promise<RequestRecord> {
     return this.db.transaction().execute(async (trx) => {
+      if (input.draftId) {
+        const existing = await trx.selectFrom("requests").selectAll().where("draft_id", "=", input.draftId).executeTakeFirst();
+        if (existing) return toRequest(existing);
+      }
       const row = await trx
         .insertInto("requests")
         .values({
+          draft_id: input.draftId ?? null,
           kind: input.kind,
           state: "pending",
           requester_id: input.requesterId,
@@ -64,6 +69,56 @@ export class KyselyStore implements Store {
       await audit(trx, row.id, "submitted", null, "pending", input.requesterId, at, null);
       await enqueue(trx, row.id, ["post_approval", "dm_receipt"], at);
       return toRequest(row);
+    });
+  }
+
+  async cancel(input: { requestId: number; actor: string; at: string }): Promise<DecideResult> {
+    return this.db.transaction().execute(async (trx) => {
+      const existing = await trx.selectFrom("requests").selectAll().where("id", "=", input.requestId).executeTakeFirst();
+      if (!existing) return { ok: false, reason: "not_found" };
+      // Only the requester withdraws; the caller checks who, the store checks when.
+      const moved = await setState(trx, input.requestId, "pending", "cancel", input.actor, input.at, null);
+      const row = await trx.selectFrom("requests").selectAll().where("id", "=", input.requestId).executeTakeFirstOrThrow();
+      if (!moved) return { ok: false, reason: "already_decided", request: toRequest(row) };
+      // The requester clicked in their receipt DM, which is updated in place: no extra DM.
+      await enqueue(trx, input.requestId, ["update_approval"], input.at);
+      return { ok: true, request: toRequest(row) };
+    });
+  }
+
+  async expirePending(createdBefore: string, at: string): Promise<number[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const due = await trx
+        .selectFrom("requests")
+        .select("id")
+        .where("state", "=", "pending")
+        .where("created_at", "<", createdBefore)
+        .execute();
+      const expired: number[] = [];
+      for (const { id } of due) {
+        if (!(await setState(trx, id, "pending", "expire", "system", at, null))) continue;
+        await enqueue(trx, id, ["update_approval", "dm_decision"], at);
+        expired.push(id);
+      }
+      return expired;
+    });
+  }
+
+  async remindPending(createdBefore: string, at: string): Promise<number[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const due = await trx
+        .selectFrom("requests")
+        .select("id")
+        .where("state", "=", "pending")
+        .where("reminded_at", "is", null)
+        .where("created_at", "<", createdBefore)
+        .execute();
+      for (const { id } of due) {
+        await trx.updateTable("requests").set({ reminded_at: at }).where("id", "=", id).execute();
+        await audit(trx, id, "reminded", null, null, "system", at, null);
+        await enqueue(trx, id, ["reminder"], at);
+      }
+      return due.map((r) => r.id);
     });
   }
 

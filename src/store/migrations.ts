@@ -94,6 +94,14 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0002_drafts_once_and_reminders": {
+    async up(db: Kysely<unknown>) {
+      // One request per modal: a double submit (or Slack resending it) finds the first request.
+      await db.schema.alterTable("requests").addColumn("draft_id", "text").execute();
+      await db.schema.createIndex("requests_draft").unique().on("requests").column("draft_id").execute();
+      await db.schema.alterTable("requests").addColumn("reminded_at", "text").execute();
+    },
+  },
 };
 
 class InCodeProvider implements MigrationProvider {

@@ -20,6 +20,8 @@ export interface Database {
     approval_channel: string | null;
     approval_ts: string | null;
     status_note: string | null;
+    draft_id: string | null;
+    reminded_at: string | null;
   };
   audit: {
     id: Generated<number>;

@@ -22,6 +22,8 @@ export interface Draft {
 }
 
 export interface NewRequest {
+  /** The modal it came from: a second submission of the same draft returns the first request. */
+  draftId?: string | null;
   kind: RequestKind;
   requesterId: string;
   targetUserId: string;
@@ -31,7 +33,13 @@ export interface NewRequest {
   changes: Change[];
 }
 
-export type OutboxKind = "post_approval" | "update_approval" | "dm_receipt" | "dm_decision" | "dm_outcome";
+export type OutboxKind =
+  | "post_approval"
+  | "update_approval"
+  | "dm_receipt"
+  | "dm_decision"
+  | "dm_outcome"
+  | "reminder"; // one nudge in the approval message's thread
 
 export interface OutboxRecord {
   id: number;
@@ -81,7 +89,10 @@ export interface Store {
   saveDraft(draft: Draft): Promise<void>;
   getDraft(id: string): Promise<Draft | undefined>;
 
-  /** Stores a pending request, its audit entry, and the approval post + receipt DM to send. */
+  /**
+   * Stores a pending request, its audit entry, and the approval post + receipt DM to send.
+   * When the draft already produced a request, that request is returned and nothing is written.
+   */
   createRequest(input: NewRequest, at: string): Promise<RequestRecord>;
   getRequest(id: number): Promise<RequestRecord | undefined>;
   listRequestsByRequester(requesterId: string, limit: number): Promise<RequestRecord[]>;
@@ -100,6 +111,13 @@ export interface Store {
     at: string;
     note?: string | null;
   }): Promise<DecideResult>;
+
+  /** The requester withdraws a pending request (compare-and-set, like decide). */
+  cancel(input: { requestId: number; actor: string; at: string }): Promise<DecideResult>;
+  /** Pending requests created before `createdBefore` become expired; returns their ids. */
+  expirePending(createdBefore: string, at: string): Promise<number[]>;
+  /** Pending requests created before `createdBefore` and not reminded yet get one reminder. */
+  remindPending(createdBefore: string, at: string): Promise<number[]>;
 
   /** Oldest time a queued item became ready, or undefined when none is queued. */
   oldestReadyAt(): Promise<string | undefined>;

@@ -1,4 +1,5 @@
 import type { ItemRecord, RequestRecord } from "../../requests/types.js";
+import { ids } from "../ids.js";
 import { escapeAndTruncate } from "./escape-and-truncate.js";
 import { formatChanges } from "./format-changes.js";
 import { formatItemOutcomes } from "./format-item-outcomes.js";
@@ -20,14 +21,14 @@ export function buildRequestDm(kind: RequestDmKind, request: RequestRecord, item
   const changes = (title: string): KnownBlock => sectionBlock(`*${title}*\n${formatChanges(request.changes, 2800)}`);
 
   if (kind === "receipt") {
-    return {
-      text: `Your JumpCloud update request ${n} was sent for approval`,
-      blocks: [
-        sectionBlock(`:inbox_tray: Your request *${n}* was sent for approval. You'll get a DM when it's decided.`),
-        target,
-        changes("Requested changes"),
-      ],
-    };
+    const blocks: KnownBlock[] = [
+      sectionBlock(`:inbox_tray: Your request *${n}* was sent for approval. You'll get a DM when it's decided.`),
+      target,
+      changes("Requested changes"),
+    ];
+    if (request.state === "pending") blocks.push(withdrawButton(request.id));
+    else blocks.push(contextBlock(`Now: ${stateInWords(request.state)}.`));
+    return { text: `Your JumpCloud update request ${n} was sent for approval`, blocks };
   }
 
   if (kind === "decision") {
@@ -96,4 +97,26 @@ export function buildRequestDm(kind: RequestDmKind, request: RequestRecord, item
       };
     }
   }
+}
+
+/** Lets the requester take back a request nobody decided yet. */
+function withdrawButton(requestId: number): KnownBlock {
+  return {
+    type: "actions",
+    block_id: "withdraw",
+    elements: [
+      {
+        type: "button",
+        action_id: ids.actions.cancel,
+        text: { type: "plain_text", text: "Withdraw request" },
+        value: String(requestId),
+        confirm: {
+          title: { type: "plain_text", text: "Withdraw this request?" },
+          text: { type: "plain_text", text: `Request #${requestId} will not be decided or applied.` },
+          confirm: { type: "plain_text", text: "Withdraw" },
+          deny: { type: "plain_text", text: "Keep it" },
+        },
+      },
+    ],
+  };
 }

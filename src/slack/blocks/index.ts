@@ -17,3 +17,4 @@ export { LIMITS } from "./mrkdwn.js";
 export type { KnownBlock, ModalView, SlackMessage } from "./slack-types.js";
 export { stateInWords } from "./state-words.js";
 export { ELLIPSIS, truncate } from "./truncate.js";
+export { buildReminderMessage } from "./build-reminder-message.js";

@@ -76,6 +76,7 @@ export function handleRequestSubmission(deps: ListenerDeps) {
 
     const request = await deps.store.createRequest(
       {
+        draftId: draft.id,
         kind: "single",
         requesterId: draft.requesterId,
         targetUserId: draft.targetUserId,
