@@ -35,7 +35,7 @@ const fieldList = z.preprocess(
             .string()
             .refine(
               (k) => k === "attributes.*" || fieldDef(k) !== undefined,
-              "lists an unknown field name (names as in SPEC §3, README \"Fields\")",
+              "lists an unknown field name (see the Fields table in the README)",
             ),
         )
         .optional(),
@@ -187,7 +187,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
  */
 function describeIssue(issue: z.core.$ZodIssue, raw: string | undefined): string {
   if (raw === undefined || raw.trim() === "") return "is required";
-  if (issue.code === "invalid_type") return `must be a ${issue.expected}`;
+  if (issue.code === "invalid_type") return issue.expected === "int" ? "must be a whole number" : `must be a ${issue.expected}`;
   return issue.message;
 }
 

@@ -5,7 +5,8 @@ import { createLogger } from "./logger.js";
 
 /** Entry point: environment → config → app. SIGTERM/SIGINT stop it cleanly within 10 s. */
 async function main(): Promise<void> {
-  loadDotenv({ quiet: true });
+  // .env in the working directory, or the file DOTENV_CONFIG_PATH names; real env vars win.
+  loadDotenv({ path: process.env.DOTENV_CONFIG_PATH || ".env", quiet: true });
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(process.env);
@@ -37,7 +38,10 @@ async function main(): Promise<void> {
     app
       .stop()
       .catch((error) => logger.error({ err: errorMessage(error) }, "error while stopping"))
-      .finally(() => process.exit(0));
+      .finally(() => {
+        logger.info("stopped");
+        process.exit(0);
+      });
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

@@ -4,7 +4,7 @@ import type { Logger } from "../logger.js";
 import type { Change, JcUser, RequestRecord } from "../requests/types.js";
 import { isAttributeField, isPhoneField } from "../requests/fields.js";
 import { type BulkUserUpdate, buildUserUpdate } from "../requests/update-body.js";
-import type { ClaimedBatch, Store, SubmittedBatch } from "../store/store.js";
+import type { ClaimedBatch, ItemOutcome, Store, SubmittedBatch } from "../store/store.js";
 import type { JumpCloudClient } from "./jumpcloud-client.js";
 import { JumpCloudError } from "./jumpcloud-error.js";
 import { isPending, matchResults } from "./match-results.js";
@@ -26,6 +26,8 @@ export interface DispatcherDeps {
 const MAX_REQUEUE_DELAY_MS = 15 * 60_000;
 const FIRST_REQUEUE_DELAY_MS = 30_000;
 const SETTLED_POLLS_BEFORE_UNKNOWN = 5;
+/** A job JumpCloud keeps refusing to show (404…) will not appear by waiting longer. */
+const REFUSED_POLLS_BEFORE_UNKNOWN = 5;
 
 /**
  * Groups approved items into bulk calls (SPEC §4.5–4.7): flushes at batchMaxSize items or
@@ -99,7 +101,10 @@ export class Dispatcher {
       }
       const batch = await store.claimBatch(config.batchMaxSize, now.toISOString());
       if (!batch) {
-        // Everything ready belongs to users with a call in flight; their completion wakes us.
+        // Everything ready waits behind a call in flight (its completion wakes us) or behind an
+        // earlier change of the same user that is not ready yet: look again when that one is.
+        const next = await store.nextReadyAfter(now.toISOString());
+        if (next) this.schedule(Date.parse(next));
         return;
       }
       this.track(this.send(batch));
@@ -121,50 +126,80 @@ export class Dispatcher {
 
   private async send(batch: ClaimedBatch): Promise<void> {
     const { store, jumpcloud, logger, clock } = this.deps;
-    let bodies: BulkUserUpdate[];
+    let built: Awaited<ReturnType<Dispatcher["buildBodies"]>>;
     try {
-      bodies = await this.buildBodies(batch);
+      built = await this.buildBodies(batch);
     } catch (error) {
       await this.onSendError(batch, error);
       return;
     }
+    if (built.dropped.length > 0) {
+      // Users gone from JumpCloud fail alone; everyone else in the batch goes ahead.
+      const closeBatch = built.items.length === 0;
+      await store.completeBatch(batch.batchId, built.dropped, clock.now().toISOString(), { closeBatch });
+      this.deps.onNotify();
+      if (closeBatch) return;
+    }
+    const sending: ClaimedBatch = { ...batch, items: built.items };
     let jobId: string;
     try {
-      jobId = await jumpcloud.updateUsers(bodies);
+      jobId = await jumpcloud.updateUsers(built.bodies);
     } catch (error) {
-      await this.onSendError(batch, error);
+      await this.onSendError(sending, error);
       return;
     }
-    await store.markBatchSubmitted(batch.batchId, jobId, clock.now().toISOString());
-    logger.info({ batchId: batch.batchId, jobId, users: bodies.length }, "bulk update submitted");
+    const submittedAt = clock.now().toISOString();
+    await store.markBatchSubmitted(batch.batchId, jobId, submittedAt);
+    logger.info({ batchId: batch.batchId, jobId, users: built.bodies.length }, "bulk update submitted");
     this.deps.onNotify();
-    await this.poll({ batchId: batch.batchId, jobId, items: batch.items.map((i) => ({ ...i, state: "submitted", jobId })) });
+    await this.poll({ batchId: batch.batchId, jobId, submittedAt, items: built.items.map((i) => ({ ...i, state: "submitted", jobId })) });
   }
 
   /** Whole lists (phones, attributes) are merged into the user's current list, read just before sending. */
-  private async buildBodies(batch: ClaimedBatch): Promise<BulkUserUpdate[]> {
+  private async buildBodies(
+    batch: ClaimedBatch,
+  ): Promise<{ bodies: BulkUserUpdate[]; items: ClaimedBatch["items"]; dropped: ItemOutcome[] }> {
     const requests = new Map<number, RequestRecord>(batch.requests.map((r) => [r.id, r]));
-    return Promise.all(
+    const built = await Promise.all(
       batch.items.map(async (item) => {
         const request = requests.get(item.requestId);
         const changes: Change[] = request && request.targetUserId === item.userId ? request.changes : [];
         let current: JcUser | undefined;
         if (changes.some((c) => isPhoneField(c.field) || isAttributeField(c.field))) {
           current = await this.deps.jumpcloud.getUser(item.userId);
-          if (!current) throw new JumpCloudError(`user ${item.userId} no longer exists in JumpCloud`, 404);
+          if (!current) return { item, body: undefined };
         }
-        return buildUserUpdate(item.userId, changes, current);
+        return { item, body: buildUserUpdate(item.userId, changes, current) };
       }),
     );
+    const kept = built.filter((b): b is { item: (typeof b)["item"]; body: BulkUserUpdate } => b.body !== undefined);
+    return {
+      bodies: kept.map((b) => b.body),
+      items: kept.map((b) => b.item),
+      dropped: built
+        .filter((b) => b.body === undefined)
+        .map((b) => ({ itemId: b.item.id, state: "failed", message: "This user no longer exists in JumpCloud." })),
+    };
   }
 
   private async onSendError(batch: ClaimedBatch, error: unknown): Promise<void> {
     const { store, logger, clock } = this.deps;
     const now = clock.now();
     const jcError = error instanceof JumpCloudError ? error : undefined;
-    const permanent = jcError !== undefined && !jcError.retryable && jcError.status !== 401 && jcError.status !== 403;
-    if (permanent) {
-      logger.warn({ batchId: batch.batchId, status: jcError.status, err: jcError.message }, "bulk update refused");
+    // 401/403 (key refused) and 5xx (JumpCloud may or may not have applied it) keep the items;
+    // other 4xx are final: JumpCloud said what is wrong with the change.
+    const status = jcError?.status ?? null;
+    const permanent =
+      jcError !== undefined && !jcError.retryable && status !== null && status !== 401 && status !== 403 && status < 500;
+    if (status !== null && status >= 200 && status < 300) {
+      // Accepted, but without a job id we cannot read what happened: say so, do not resend.
+      await store.completeBatch(
+        batch.batchId,
+        batch.items.map((i) => ({ itemId: i.id, state: "unknown", message: `JumpCloud accepted the update but ${jcError?.message ?? "gave no job id"}; check the user in the JumpCloud console.` })),
+        now.toISOString(),
+      );
+    } else if (permanent) {
+      logger.warn({ batchId: batch.batchId, status, err: jcError.message }, "bulk update refused");
       await store.completeBatch(
         batch.batchId,
         batch.items.map((i) => ({ itemId: i.id, state: "failed", message: jcError.message })),
@@ -190,16 +225,40 @@ export class Dispatcher {
     // JumpCloud may list fewer records than users (shape undocumented): after a few settled
     // polls with nothing pending, report the missing ones as unknown rather than wait forever.
     let settledPolls = 0;
+    let refusals = 0;
+    const giveUpAt = Date.parse(batch.submittedAt) + config.giveUpHours * 3_600_000;
+    const settle = async (message: string) => {
+      logger.error({ jobId: batch.jobId, err: message }, "job results could not be read");
+      await store.completeBatch(
+        batch.batchId,
+        batch.items.map((i) => ({ itemId: i.id, state: "unknown", message })),
+        clock.now().toISOString(),
+      );
+      this.deps.onNotify();
+      this.wake();
+    };
     try {
       while (!this.stopped) {
         await sleep(config.resultsPollIntervalMs);
         if (this.stopped) return;
+        const overdue = clock.now().getTime() > giveUpAt;
         let results: Awaited<ReturnType<JumpCloudClient["getJobResults"]>>;
         try {
           results = await jumpcloud.getJobResults(batch.jobId);
+          refusals = 0;
         } catch (error) {
+          const refused = error instanceof JumpCloudError && !error.retryable && error.status !== 401 && error.status !== 403;
+          refusals = refused ? refusals + 1 : 0;
           logger.warn({ jobId: batch.jobId, err: errorMessage(error) }, "could not read job results; will retry");
+          if (refusals >= REFUSED_POLLS_BEFORE_UNKNOWN || overdue) {
+            await settle(`JumpCloud accepted job ${batch.jobId} but its results could not be read (${errorMessage(error)}); check the user in the JumpCloud console.`);
+            return;
+          }
           continue;
+        }
+        if ((results.some(isPending) || results.length === 0) && overdue) {
+          await settle(`JumpCloud job ${batch.jobId} was still pending after ${config.giveUpHours} h; check the user in the JumpCloud console.`);
+          return;
         }
         if (results.some(isPending) || results.length === 0) continue;
         if (results.length < batch.items.length && ++settledPolls < SETTLED_POLLS_BEFORE_UNKNOWN) continue;
@@ -225,7 +284,10 @@ export class Dispatcher {
 
 function shortReason(error: JumpCloudError): string {
   if (error.status === null) return "JumpCloud unreachable";
-  if (error.status === 401 || error.status === 403) return `JumpCloud refused the API key (${error.status})`;
+  if (error.status === 401 || error.status === 403) {
+    const said = error.message.split(`${error.status}: `)[1];
+    return `JumpCloud refused the API key (${error.status}${said ? `: ${said}` : ""})`;
+  }
   return `JumpCloud answered ${error.status}`;
 }
 

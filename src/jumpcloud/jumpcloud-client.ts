@@ -122,9 +122,10 @@ export class JumpCloudClient {
         });
       } catch (error) {
         const jcError = error instanceof JumpCloudError ? error : new JumpCloudError(String(error), null, null, { cause: error });
-        if (!jcError.retryable || attempt >= policy.attempts) throw jcError;
         const wait = jcError.retryAfterMs ?? retryDelayMs(policy, attempt);
+        // The org's limit is spent for everyone, even when this call gives up now.
         if (jcError.status === 429) this.pauseFor(wait);
+        if (!jcError.retryable || attempt >= policy.attempts) throw jcError;
         this.options.logger.warn(
           { method, path: path.split("?")[0], status: jcError.status, attempt, waitMs: wait },
           "JumpCloud call failed; retrying",

@@ -40,10 +40,10 @@ export function buildUserUpdate(userId: string, changes: readonly Change[], curr
   return body;
 }
 
+/** Replaces (or, for '', removes) the first entry of that kind; other entries stay as they are. */
 function mergeEntry<T>(list: T[], matches: (e: T) => boolean, value: string, make: (v: string) => T): T[] {
-  const rest = list.filter((e) => !matches(e));
-  if (value === "") return rest;
   const at = list.findIndex(matches);
-  if (at === -1) return [...list, make(value)];
-  return list.map((e, i) => (i === at ? make(value) : e)).filter((e, i) => i === at || !matches(e));
+  if (at === -1) return value === "" ? list : [...list, make(value)];
+  if (value === "") return list.filter((_, i) => i !== at);
+  return list.map((e, i) => (i === at ? make(value) : e));
 }

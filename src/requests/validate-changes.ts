@@ -2,9 +2,10 @@ import { z } from "zod";
 import { type FieldDef, fieldDef } from "./fields.js";
 import type { Change, FieldKey } from "./types.js";
 
-// Control characters (C0, DEL, C1) are never valid in a JumpCloud text field.
+// Control characters (C0, DEL, C1) and invisible format characters (zero-width, bidi overrides,
+// BOM) are never valid: they make a value read differently from what is stored.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
 const PHONE = /^[0-9 +\-().]{3,30}$/;
 const USERNAME = /^[A-Za-z][^\s@]{0,29}$/;
 
@@ -12,7 +13,7 @@ function text(max: number) {
   return z
     .string()
     .max(max, `At most ${max} characters.`)
-    .refine((v) => !CONTROL.test(v), "Remove control characters (tabs, line breaks…).");
+    .refine((v) => !CONTROL.test(v), "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).");
 }
 
 function schemaFor(def: FieldDef): z.ZodType<string> {
@@ -43,7 +44,10 @@ export const reasonSchema = z
   .trim()
   .min(1, "Say why this change is needed.")
   .max(REASON_MAX, `At most ${REASON_MAX} characters.`)
-  .refine((v) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(v), "Remove control characters.");
+  .refine(
+    (v) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/.test(v),
+    "Remove control or invisible characters.",
+  );
 
 export interface ValidationResult {
   changes: Change[];

@@ -463,7 +463,8 @@ function searchFilterPredicate(searchFilter: unknown): (user: SeedUser) => boole
     terms.some((t) => fields.some((f) => typeof u[f] === "string" && (u[f] as string).toLowerCase().includes(t)));
 }
 
-function defaultSchemaPath(): string | URL {
+/** Where the bulk-user schema is read from (also used by tests that validate bodies). */
+export function bulkSchemaPath(): string | URL {
   const fromEnv = process.env.JC_BULK_SCHEMA_PATH;
   if (fromEnv) return fromEnv;
   // The team's shared reference (kept current) when the repo sits beside it, else the copy
@@ -562,7 +563,7 @@ interface PendingFault extends JcFault {
 }
 
 export async function startFakeJumpCloud(options: FakeJumpCloudOptions): Promise<FakeJumpCloud> {
-  const schema = loadBulkSchema(options.schemaPath ?? defaultSchemaPath());
+  const schema = loadBulkSchema(options.schemaPath ?? bulkSchemaPath());
   const seed = clone(options.users ?? []);
   const host = options.host ?? "127.0.0.1";
 

@@ -39,11 +39,11 @@ export async function findTarget(
     return pick(await deps.jumpcloud.findUsersByUsername(ref.username, INTERACTIVE_RETRY), `username ${ref.username}`, null);
   } catch (error) {
     if (error instanceof JumpCloudError) {
-      const hint =
-        error.status === 401
-          ? " JumpCloud refused the API key (multi-tenant keys also need `JUMPCLOUD_ORG_ID`)."
-          : " Please try again in a minute.";
-      return { ok: false, message: `Could not read JumpCloud: ${escapeMrkdwn(error.message)}.${hint}` };
+      if (error.status === 401 || error.status === 403) {
+        // The operator's log says what to fix; the person in Slack only needs to know it's not them.
+        return { ok: false, message: "JumpCloud refused the bot's API key. IT has to fix the bot's configuration; please tell them." };
+      }
+      return { ok: false, message: `Could not read JumpCloud: ${escapeMrkdwn(error.message)}. Please try again in a minute.` };
     }
     const code = (error as { data?: { error?: string } }).data?.error;
     if (code === "user_not_found") return { ok: false, message: "Slack does not know that user." };

@@ -6,7 +6,6 @@ import type { Logger } from "../logger.js";
 import type { OutboxRecord, Store } from "../store/store.js";
 import { buildApprovalMessage, buildReminderMessage, buildRequestDm } from "./blocks/index.js";
 
-const MAX_ATTEMPTS = 12;
 const MAX_DELAY_MS = 10 * 60_000;
 
 /**
@@ -132,8 +131,18 @@ export class Notifier {
       await store.completeOutbox(row.id);
       return true;
     } catch (error) {
-      const retry = retryDelay(error, row.attempts);
-      if (retry === undefined || row.attempts + 1 >= MAX_ATTEMPTS) {
+      // Transient errors (429, 5xx, network) wait and retry for as long as it takes: an outage
+      // loses nothing. Permanent ones fail the row, except the approval post: without it
+      // nobody can decide, and its usual cause (bot not in the channel) is fixed by an admin.
+      let retry = retryDelay(error, row.attempts);
+      if (retry === undefined && row.kind === "post_approval") {
+        logger.error(
+          { outboxId: row.id, requestId: row.requestId, err: errorMessage(error), channel: config.slack.approvalChannelId },
+          "cannot post the approval message; invite the bot to APPROVAL_CHANNEL_ID (/invite) — retrying",
+        );
+        retry = Math.min(MAX_DELAY_MS, 1000 * 2 ** row.attempts);
+      }
+      if (retry === undefined) {
         logger.error({ outboxId: row.id, kind: row.kind, requestId: row.requestId, err: errorMessage(error) }, "Slack notification failed");
         await store.failOutbox(row.id, errorMessage(error));
         return true;

@@ -234,6 +234,16 @@ export class KyselyStore implements Store {
     return row?.m ?? undefined;
   }
 
+  async nextReadyAfter(after: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom("items")
+      .select((eb) => eb.fn.min("ready_at").as("m"))
+      .where("state", "=", "queued")
+      .where("ready_at", ">", after)
+      .executeTakeFirst();
+    return row?.m ?? undefined;
+  }
+
   async countReady(now: string): Promise<number> {
     const row = await this.db
       .selectFrom("items")
@@ -318,15 +328,19 @@ export class KyselyStore implements Store {
     });
   }
 
-  async completeBatch(batchId: number, outcomes: ItemOutcome[], at: string): Promise<void> {
+  async completeBatch(batchId: number, outcomes: ItemOutcome[], at: string, options: { closeBatch?: boolean } = {}): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable("batches").set({ state: "done", completed_at: at }).where("id", "=", batchId).execute();
+      if (options.closeBatch !== false) {
+        await trx.updateTable("batches").set({ state: "done", completed_at: at }).where("id", "=", batchId).execute();
+      }
       for (const outcome of outcomes) {
+        // Only items still in flight: a settled item keeps its first outcome.
         await trx
           .updateTable("items")
           .set({ state: outcome.state, message: outcome.message, updated_at: at })
           .where("id", "=", outcome.itemId)
           .where("batch_id", "=", batchId)
+          .where("state", "in", ["sending", "submitted"])
           .execute();
       }
       for (const requestId of await requestIdsOf(trx, batchId)) {
@@ -352,8 +366,14 @@ export class KyselyStore implements Store {
     const batches = await this.db.selectFrom("batches").selectAll().where("state", "=", "submitted").orderBy("id").execute();
     const result: SubmittedBatch[] = [];
     for (const b of batches) {
-      const items = await this.db.selectFrom("items").selectAll().where("batch_id", "=", b.id).orderBy("batch_pos").execute();
-      result.push({ batchId: b.id, jobId: b.job_id ?? "", items: items.map(toItem) });
+      const items = await this.db
+        .selectFrom("items")
+        .selectAll()
+        .where("batch_id", "=", b.id)
+        .where("state", "=", "submitted")
+        .orderBy("batch_pos")
+        .execute();
+      result.push({ batchId: b.id, jobId: b.job_id ?? "", submittedAt: b.submitted_at ?? b.created_at, items: items.map(toItem) });
     }
     return result;
   }

@@ -79,6 +79,8 @@ export interface ClaimedBatch {
 export interface SubmittedBatch {
   batchId: number;
   jobId: string;
+  submittedAt: string;
+  /** The items the job carries (state 'submitted'). */
   items: ItemRecord[];
 }
 
@@ -131,8 +133,13 @@ export interface Store {
   markBatchSubmitted(batchId: number, jobId: string, at: string): Promise<void>;
   /** Attempts ran out on a transient error: items go back to 'queued', ready at `readyAt`. */
   releaseBatch(batchId: number, input: { readyAt: string; message: string; at: string }): Promise<void>;
-  /** Final outcomes of a batch's items (results read, or a non-retryable error). */
-  completeBatch(batchId: number, outcomes: ItemOutcome[], at: string): Promise<void>;
+  /**
+   * Final outcomes of a batch's items (results read, or a non-retryable error). With
+   * `closeBatch: false` only those items are settled and the batch goes on with the rest.
+   */
+  completeBatch(batchId: number, outcomes: ItemOutcome[], at: string, options?: { closeBatch?: boolean }): Promise<void>;
+  /** Earliest time after `after` at which a queued item becomes ready. */
+  nextReadyAfter(after: string): Promise<string | undefined>;
   listSubmittedBatches(): Promise<SubmittedBatch[]>;
   /** On start: items left 'sending' by a crash go back to 'queued' (their job id was never stored). */
   recoverSending(at: string): Promise<number>;

@@ -3,14 +3,19 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { startFakeJumpCloud, type FakeJumpCloud } from "../../src/sim/fake-jumpcloud.js";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.js";
 import { SECRETS, seedUsers } from "../support/start-test-env.js";
 
+const MAIN = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
+
 /** The real entry point as operators run it: a child process configured by its environment. */
 function run(env: Record<string, string>): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ["dist/main.js"], {
+  // In an empty folder: a developer's .env in the checkout must not leak into the test.
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: mkdtempSync(join(tmpdir(), "jc-bot-cwd-")),
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -181,7 +181,12 @@ export async function startTestEnv(
       );
       return { status: answer.status, json: answer.json as SubmitAnswer["json"] };
     },
-    click(who, action, requestId) {
+    async click(who, action, requestId) {
+      // Clicked where Slack shows it: on the request's approval message when there is one.
+      // A real click needs the message to exist: wait for it when the request does.
+      const id = /^\d+$/.test(String(requestId)) ? Number(requestId) : undefined;
+      if (id !== undefined && (await app.store.getRequest(id))) await env.approvalMessage(id);
+      const request = id !== undefined ? await app.store.getRequest(id) : undefined;
       return sendInteraction(
         baseUrl,
         secret,
@@ -189,7 +194,8 @@ export async function startTestEnv(
           user: PEOPLE[who].slackId,
           action_id: action === "approve" ? ids.actions.approve : ids.actions.deny,
           value: String(requestId),
-          channel: APPROVAL_CHANNEL,
+          channel: request?.approvalChannel ?? APPROVAL_CHANNEL,
+          message_ts: request?.approvalTs ?? undefined,
           trigger_id: slack.issueTrigger(PEOPLE[who].slackId),
         }),
       );

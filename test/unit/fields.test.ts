@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import Ajv from "ajv";
+import { bulkSchemaPath } from "../../src/sim/fake-jumpcloud.js";
 import { type FieldPolicy, editableFields, mayEditField } from "../../src/requests/field-policy.js";
 import {
   DEFAULT_ADMIN_FIELDS,
@@ -16,7 +17,7 @@ import { type BulkUserUpdate, buildUserUpdate } from "../../src/requests/update-
 
 // ---- contract: every body must validate against JumpCloud's `bulk-user-update` ----
 
-const OPENAPI_PATH = new URL("../../../shared/reference/jumpcloud-v2-bulk-users.openapi.json", import.meta.url);
+const OPENAPI_PATH = bulkSchemaPath();
 const openapi = JSON.parse(readFileSync(OPENAPI_PATH, "utf8")) as { definitions: Record<string, Record<string, unknown>> };
 const bulkUserUpdate = openapi.definitions["bulk-user-update"];
 assert.ok(bulkUserUpdate, "bulk-user-update definition not found");
@@ -324,7 +325,7 @@ describe("buildUserUpdate", () => {
     ]);
   });
 
-  it("duplicate entries of the changed phone type collapse into the new one", () => {
+  it("a second number of the changed type is kept: only the one the form showed changes", () => {
     const current: JcUser = {
       ...USER,
       phoneNumbers: [
@@ -336,6 +337,11 @@ describe("buildUserUpdate", () => {
     assert.deepEqual(update(USER._id, [change("phone.work", "999")], current).phoneNumbers, [
       { type: "work", number: "999" },
       { type: "home", number: "2" },
+      { type: "work", number: "3" },
+    ]);
+    assert.deepEqual(update(USER._id, [change("phone.work", "")], current).phoneNumbers, [
+      { type: "home", number: "2" },
+      { type: "work", number: "3" },
     ]);
   });
 

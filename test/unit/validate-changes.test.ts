@@ -121,11 +121,13 @@ describe("validateChanges: permissions", () => {
 
 describe("validateChanges: text fields", () => {
   it("control characters are refused", () => {
-    refused("firstname", "Ad\u0000a", "Remove control characters (tabs, line breaks…).");
-    refused("lastname", "Love\nlace", "Remove control characters (tabs, line breaks…).");
-    refused("department", "R\tD", "Remove control characters (tabs, line breaks…).");
-    refused("jobTitle", "Boss\u007f", "Remove control characters (tabs, line breaks…).");
-    refused("location", "Lon\u0085don", "Remove control characters (tabs, line breaks…).");
+    refused("firstname", "Ad\u0000a", "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).");
+    refused("lastname", "Love\nlace", "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).");
+    refused("department", "R\tD", "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).");
+    refused("jobTitle", "Boss\u007f", "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).");
+    refused("location", "Lon\u0085don", "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).");
+    refused("displayname", "Ada\u202eecalevol", "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).");
+    refused("firstname", "A\u200bda", "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).");
   });
 
   it("a 1024-character firstname is accepted", () => {

@@ -6,7 +6,12 @@ import type { ListenerDeps } from "../deps.js";
 
 type Args = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
-const requestIdValue = z.coerce.number().int().positive().max(2_147_483_647);
+/** Button values carry a request id written by us: plain decimal digits, nothing else. */
+const requestIdValue = z
+  .string()
+  .regex(/^[1-9][0-9]{0,9}$/)
+  .transform(Number)
+  .pipe(z.number().max(2_147_483_647));
 
 /** "Withdraw request" in the requester's receipt DM. */
 export function handleCancelClick(deps: ListenerDeps) {

@@ -6,7 +6,12 @@ import type { ListenerDeps } from "../deps.js";
 
 type Args = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
-const requestIdValue = z.coerce.number().int().positive().max(2_147_483_647);
+/** Button values carry a request id written by us: plain decimal digits, nothing else. */
+const requestIdValue = z
+  .string()
+  .regex(/^[1-9][0-9]{0,9}$/)
+  .transform(Number)
+  .pipe(z.number().max(2_147_483_647));
 
 /** Approve and Deny buttons on the approval message. */
 export function handleDecisionClick(deps: ListenerDeps, decision: "approve" | "deny") {
@@ -25,6 +30,12 @@ export function handleDecisionClick(deps: ListenerDeps, decision: "approve" | "d
     const request = parsed.success ? await deps.store.getRequest(parsed.data) : undefined;
     if (!request) {
       await tell("That request does not exist. Nothing was changed.");
+      return;
+    }
+    // The button must be on this request's own approval message, not a copy elsewhere.
+    const messageTs = body.message?.ts ?? body.container?.message_ts;
+    if (request.approvalTs && (channel !== request.approvalChannel || messageTs !== request.approvalTs)) {
+      await tell("That button does not belong to this request's approval message. Nothing was changed.");
       return;
     }
     const allowed = await checkDecider(deps.roles, request, userId);

@@ -52,9 +52,19 @@ export function handleJcUpdate(deps: ListenerDeps) {
     }
 
     // Open at once: the trigger id dies after 3 s, JumpCloud may take longer.
-    const opened = await client.views.open({ trigger_id: command.trigger_id, view: buildLoadingModal() });
-    const viewId = opened.view?.id;
-    if (!viewId) return;
+    let viewId: string | undefined;
+    try {
+      viewId = (await client.views.open({ trigger_id: command.trigger_id, view: buildLoadingModal() })).view?.id;
+    } catch (error) {
+      deps.logger.warn({ err: errorMessage(error) }, "could not open the request modal");
+    }
+    if (!viewId) {
+      await respond({
+        response_type: "ephemeral",
+        text: "Slack did not let me open the form in time. Please run `/jc-update` again.",
+      }).catch(() => undefined);
+      return;
+    }
     const update = (view: ReturnType<typeof buildMessageModal>) => client.views.update({ view_id: viewId, view });
 
     try {
