@@ -46,13 +46,17 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
       logger: logger.child({ component: "jumpcloud" }),
     });
 
+    // Socket Mode: /healthz also says whether the WebSocket is up (HTTP mode has nothing to hold).
+    let socket: "connecting" | "connected" | undefined = config.slack.appToken ? "connecting" : undefined;
     const healthz: CustomRoute = {
       path: "/healthz",
       method: ["GET"],
       handler: (_req: IncomingMessage, res: ServerResponse) => {
         store
           .ping()
-          .then(() => sendJson(res, 200, { ok: true, mode: config.slack.appToken ? "socket" : "http" }))
+          .then(() =>
+            sendJson(res, 200, { ok: true, mode: config.slack.appToken ? "socket" : "http", ...(socket ? { slack: socket } : {}) }),
+          )
           .catch(() => sendJson(res, 503, { ok: false, error: "store unreachable" }));
       },
     };
@@ -71,6 +75,14 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
           port: config.slack.port,
           logger: boltLogger,
         });
+    if (receiver instanceof SocketModeReceiver) {
+      receiver.client.on("connected", () => {
+        socket = "connected";
+      });
+      receiver.client.on("disconnected", () => {
+        socket = "connecting";
+      });
+    }
     const app = new App({
       token: config.slack.botToken,
       receiver,

@@ -97,7 +97,8 @@ describe("attack: Slack and JumpCloud failing around the user", () => {
     await env.command("bob");
     const update = await env.slack.waitFor("views.update", (c) => (env?.slack.calls.indexOf(c) ?? 0) >= seen, 8000);
     const text = textOf((update.args.view as { blocks: unknown }).blocks);
-    assert.match(text, /refused the API key/);
+    assert.match(text, /refused the bot.s API key/);
+    assert.doesNotMatch(text, /JUMPCLOUD_ORG_ID/, "operator hints stay in the log, not in front of employees");
     assert.doesNotMatch(text, /test-jc-api-key/);
   });
 });

@@ -5,7 +5,8 @@
  *   slack-send command <userId> "<text>"                     /jc-update <text>
  *   slack-send submit <userId> "Job title=Staff Engineer" … [--reason "…"]
  *                                                            fills the user's open request modal by label
- *   slack-send approve|deny <userId> <requestId>             clicks a button on the approval message
+ *   slack-send approve <userId> <requestId>                  clicks Approve on the approval message
+ *   slack-send deny <userId> <requestId> ["reason"]          clicks Deny, then submits the reason modal
  *
  * Env: SLACK_SIGNING_SECRET (as the bot's), BOT_URL (http://127.0.0.1:3000), SLACK_SIM_URL
  * (http://127.0.0.1:8788).
@@ -37,33 +38,67 @@ interface Block {
   element?: { type: string; action_id: string; initial_value?: string; initial_user?: string };
 }
 
+const started = Date.now() - 50;
+
 if (what === "command") {
   const t = await trigger();
   const answer = await sendSlashCommand(bot, secret, { user_id: userId, text: rest.join(" "), ...t });
   console.log(answer.status, answer.body || "(empty ack)");
+  await showEphemerals();
 } else if (what === "approve" || what === "deny") {
+  const requestId = rest[0] ?? fail("give the request id");
   const t = await trigger();
+  // Clicked on the request's approval message, as in Slack.
+  const calls = (await (await fetch(`${sim}/__sim/calls`)).json()) as { method: string; args: Record<string, unknown>; response: Record<string, unknown> }[];
+  const posted = calls.find(
+    (c) => c.method === "chat.postMessage" && JSON.stringify(c.args.blocks ?? "").includes(`"value":"${requestId}"`) && c.response.ok,
+  );
   const payload = blockActionsPayload({
     user: userId,
     action_id: what === "approve" ? ids.actions.approve : ids.actions.deny,
-    value: rest[0] ?? fail("give the request id"),
+    value: requestId,
     trigger_id: t.trigger_id,
     response_url: t.response_url,
+    ...(posted ? { channel: String(posted.response.channel), message_ts: String(posted.response.ts) } : {}),
   });
   const answer = await sendInteraction(bot, secret, payload);
   console.log(answer.status, answer.body || "(empty ack)");
+  if (what === "deny" && answer.status === 200) {
+    await new Promise((r) => setTimeout(r, 300));
+    const views = (await (await fetch(`${sim}/__sim/views`)).json()) as { id: string; userId?: string; view: { callback_id: string; private_metadata: string } }[];
+    const modal = views.filter((v) => v.view.callback_id === ids.denyModal.callbackId && v.view.private_metadata.includes(`${requestId}`)).at(-1);
+    if (!modal) fail("the deny modal did not open (see the ephemeral reply in /__sim/calls)");
+    const submit = await sendInteraction(
+      bot,
+      secret,
+      viewSubmissionPayload({
+        user: userId,
+        view: {
+          id: modal.id,
+          callback_id: modal.view.callback_id,
+          private_metadata: modal.view.private_metadata,
+          state: { values: { [ids.denyModal.reasonBlock]: { [ids.denyModal.reasonAction]: { type: "plain_text_input", value: rest[1] ?? "" } } } },
+        },
+      }),
+    );
+    console.log("deny modal:", submit.status, submit.body || "(empty ack: denied)");
+  }
+  await showEphemerals();
 } else if (what === "submit") {
   const views = (await (await fetch(`${sim}/__sim/views`)).json()) as { id: string; userId?: string; view: { callback_id: string; blocks: Block[]; private_metadata: string } }[];
   const open = views.filter((v) => v.userId === userId && v.view.callback_id === ids.requestModal.callbackId).at(-1);
   if (!open) fail(`no open request modal for ${userId}: run 'slack-send command ${userId} ""' first`);
   const reasonAt = rest.indexOf("--reason");
   const reason = reasonAt >= 0 ? (rest[reasonAt + 1] ?? "") : "Requested with slack-send";
+  const labels = new Set(open.view.blocks.map((b) => b.label?.text).filter(Boolean));
   const values = Object.fromEntries(
     rest.filter((_, i) => reasonAt < 0 || (i !== reasonAt && i !== reasonAt + 1)).map((pair) => {
       const at = pair.indexOf("=");
       return [pair.slice(0, at), pair.slice(at + 1)];
     }),
   );
+  const unknown = Object.keys(values).filter((label) => !labels.has(label));
+  if (unknown.length > 0) fail(`no field labelled ${unknown.join(", ")} in the modal; it has: ${[...labels].join(", ")}`);
   const state: Record<string, Record<string, unknown>> = {};
   for (const block of open.view.blocks) {
     if (block.type !== "input" || !block.block_id || !block.element) continue;
@@ -82,4 +117,12 @@ if (what === "command") {
   console.log(answer.status, answer.body || "(empty ack: modal closed)");
 } else {
   fail("usage: slack-send command|submit|approve|deny <userId> …");
+}
+
+/** Replies only the clicker sees would otherwise be invisible here: print them. */
+async function showEphemerals(): Promise<void> {
+  await new Promise((r) => setTimeout(r, 300));
+  const calls = (await (await fetch(`${sim}/__sim/calls`)).json()) as { method: string; args: Record<string, unknown>; at: number }[];
+  const recent = calls.filter((c) => (c.method === "chat.postEphemeral" || c.method === "response_url") && c.at > started);
+  for (const c of recent) console.log(`(only ${userId} sees) ${String(c.args.text ?? "")}`);
 }

@@ -30,10 +30,17 @@ export function handleJcUpdate(deps: ListenerDeps) {
       return;
     }
     if (intent.kind === "status") {
-      const requests = intent.requestId
-        ? [await deps.store.getRequest(intent.requestId)].filter((r) => r !== undefined && r.requesterId === userId)
-        : await deps.store.listRequestsByRequester(userId, 10);
-      await ack({ response_type: "ephemeral", ...buildStatusMessage(requests.filter((r) => r !== undefined)) });
+      if (intent.requestId !== undefined) {
+        const one = await deps.store.getRequest(intent.requestId);
+        // Someone else's request reads like a missing one: ids reveal nothing.
+        if (!one || one.requesterId !== userId) {
+          await ack({ response_type: "ephemeral", text: `You have no request #${intent.requestId}. \`/jc-update status\` lists yours.` });
+          return;
+        }
+        await ack({ response_type: "ephemeral", ...buildStatusMessage([one]) });
+        return;
+      }
+      await ack({ response_type: "ephemeral", ...buildStatusMessage(await deps.store.listRequestsByRequester(userId, 10)) });
       return;
     }
     await ack();
@@ -73,6 +80,7 @@ export function handleJcUpdate(deps: ListenerDeps) {
         jumpcloud: deps.jumpcloud,
       });
       if (!found.ok) {
+        deps.logger.warn({ requester: userId, target: intent.kind, reason: found.message }, "could not open the form");
         await update(buildMessageModal("JumpCloud update", found.message));
         return;
       }

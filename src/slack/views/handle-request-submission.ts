@@ -88,6 +88,7 @@ export function handleRequestSubmission(deps: ListenerDeps) {
       deps.clock.now().toISOString(),
     );
     await ack({ response_action: "update", view: buildReceiptModal(request) });
+    deps.logger.info({ requestId: request.id, requester: request.requesterId, changes: request.changes.length }, "request submitted");
     deps.notifier.kick();
   };
 }
