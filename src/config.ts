@@ -205,3 +205,10 @@ export function secretsOf(config: Config): string[] {
     (s): s is string => typeof s === "string" && s.length > 0,
   );
 }
+
+/** Just the store location, for tools (audit export) that must run without Slack credentials. */
+export function loadDatabaseUrl(env: Readonly<Record<string, string | undefined>>): string {
+  const parsed = envSchema.shape.DATABASE_URL.safeParse(env.DATABASE_URL);
+  if (!parsed.success) throw new ConfigError([{ name: "DATABASE_URL", problem: describeIssue(parsed.error.issues[0] as z.core.$ZodIssue, env.DATABASE_URL) }]);
+  return parsed.data;
+}

@@ -4,6 +4,7 @@ import type { Change, ItemRecord, ItemState, RequestKind, RequestRecord, Request
 import type { Database } from "./schema.js";
 import type {
   AuditEntry,
+  AuditExportRow,
   ClaimedBatch,
   DecideResult,
   Draft,
@@ -163,6 +164,39 @@ export class KyselyStore implements Store {
       actor: r.actor,
       at: r.at,
       detail: r.detail,
+    }));
+  }
+
+  async listAuditSince(since: string, until?: string): Promise<AuditExportRow[]> {
+    let query = this.db
+      .selectFrom("audit")
+      .innerJoin("requests", "requests.id", "audit.request_id")
+      .select([
+        "audit.request_id",
+        "audit.event",
+        "audit.from_state",
+        "audit.to_state",
+        "audit.actor",
+        "audit.at",
+        "audit.detail",
+        "requests.requester_id",
+        "requests.target_user_id",
+        "requests.target_label",
+      ])
+      .where("audit.at", ">=", since);
+    if (until) query = query.where("audit.at", "<", until);
+    const rows = await query.orderBy("audit.at").orderBy("audit.id").execute();
+    return rows.map((r) => ({
+      requestId: r.request_id,
+      event: r.event,
+      fromState: r.from_state as RequestState | null,
+      toState: r.to_state as RequestState | null,
+      actor: r.actor,
+      at: r.at,
+      detail: r.detail,
+      requesterId: r.requester_id,
+      targetUserId: r.target_user_id,
+      targetLabel: r.target_label,
     }));
   }
 

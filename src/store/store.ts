@@ -59,6 +59,13 @@ export interface AuditEntry {
   detail: string | null;
 }
 
+/** An audit entry with what an auditor needs to read it alone. */
+export interface AuditExportRow extends AuditEntry {
+  requesterId: string;
+  targetUserId: string;
+  targetLabel: string;
+}
+
 export type DecideResult =
   | { ok: true; request: RequestRecord }
   | { ok: false; reason: "not_found" }
@@ -100,6 +107,8 @@ export interface Store {
   listRequestsByRequester(requesterId: string, limit: number): Promise<RequestRecord[]>;
   listItems(requestId: number): Promise<ItemRecord[]>;
   listAudit(requestId: number): Promise<AuditEntry[]>;
+  /** Every audit entry at or after `since` (and before `until`), oldest first. */
+  listAuditSince(since: string, until?: string): Promise<AuditExportRow[]>;
   setApprovalMessage(requestId: number, channel: string, ts: string): Promise<void>;
 
   /**

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ids } from "../../src/slack/ids.js";
-import { APPROVAL_CHANNEL, PEOPLE, type TestEnv, startTestEnv, textOf } from "../support/start-test-env.js";
+import { APPROVAL_CHANNEL, PEOPLE, SECRETS, type TestEnv, startTestEnv, textOf } from "../support/start-test-env.js";
 
 describe("a self-service request, end to end", () => {
   let env: TestEnv;
@@ -79,6 +79,15 @@ describe("a self-service request, end to end", () => {
     assert.match(dms[0] ?? "", /#1/);
     assert.match(dms[1] ?? "", /approved/i);
     assert.match(dms[2] ?? "", /applied/i);
+
+    // No secret anywhere: logs of the whole run (debug level), Slack traffic, JumpCloud bodies.
+    assert.ok(env.logs.length > 10, "the run's logs were captured");
+    const everything = [
+      ...env.logs,
+      JSON.stringify(slack.calls.map((c) => c.args)),
+      JSON.stringify(jc.calls.map((c) => c.body)),
+    ].join("\n");
+    for (const secret of Object.values(SECRETS)) assert.ok(!everything.includes(secret), "a secret leaked");
 
     const audit = (await app.store.listAudit(1)).map((a) => [a.event, a.actor]);
     assert.deepEqual(audit, [
