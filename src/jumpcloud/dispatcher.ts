@@ -3,6 +3,7 @@ import { errorMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Change, JcUser, RequestRecord } from "../requests/types.js";
 import { isAttributeField, isPhoneField } from "../requests/fields.js";
+import { describeConflicts, findConflicts } from "../requests/find-conflicts.js";
 import { type BulkUserUpdate, buildUserUpdate } from "../requests/update-body.js";
 import type { ClaimedBatch, ItemOutcome, Store, SubmittedBatch } from "../store/store.js";
 import type { JumpCloudClient } from "./jumpcloud-client.js";
@@ -23,8 +24,12 @@ export interface DispatcherDeps {
   onNotify: () => void;
 }
 
-const MAX_REQUEUE_DELAY_MS = 15 * 60_000;
-const FIRST_REQUEUE_DELAY_MS = 30_000;
+/**
+ * After the attempts of a call run out, its items wait 30 s, 1 min, 2 min … up to 15 min with
+ * the default RETRY_BASE_DELAY_MS of 5 s (6× and 180× the base: short bases give short waits).
+ */
+const requeueDelayMs = (baseDelayMs: number, attempts: number) =>
+  Math.min(Math.max(baseDelayMs, 1) * 180, Math.max(baseDelayMs, 1) * 6 * 2 ** (attempts - 1));
 const SETTLED_POLLS_BEFORE_UNKNOWN = 5;
 /** A job JumpCloud keeps refusing to show (404…) will not appear by waiting longer. */
 const REFUSED_POLLS_BEFORE_UNKNOWN = 5;
@@ -42,6 +47,9 @@ export class Dispatcher {
   private stopped = false;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly polling = new Set<number>();
+  /** JumpCloud refused the key: no batch goes out before this time (one probe batch then). */
+  private pausedUntil = 0;
+  private authAlerted = false;
 
   constructor(private readonly deps: DispatcherDeps) {}
 
@@ -91,6 +99,10 @@ export class Dispatcher {
     for (;;) {
       if (this.stopped) return;
       const now = clock.now();
+      if (now.getTime() < this.pausedUntil) {
+        this.schedule(this.pausedUntil);
+        return;
+      }
       const oldest = await store.oldestReadyAt();
       if (oldest === undefined) return;
       const flushAt = Date.parse(oldest) + config.batchWindowMs;
@@ -149,37 +161,59 @@ export class Dispatcher {
       return;
     }
     const submittedAt = clock.now().toISOString();
+    this.authAlerted = false;
     await store.markBatchSubmitted(batch.batchId, jobId, submittedAt);
     logger.info({ batchId: batch.batchId, jobId, users: built.bodies.length }, "bulk update submitted");
     this.deps.onNotify();
     await this.poll({ batchId: batch.batchId, jobId, submittedAt, items: built.items.map((i) => ({ ...i, state: "submitted", jobId })) });
   }
 
-  /** Whole lists (phones, attributes) are merged into the user's current list, read just before sending. */
+  /**
+   * Reads the batch's users in one search (when a conflict check or a whole-list merge needs
+   * them), leaves out users that are gone or whose fields changed since the request, and builds
+   * the body of everyone else. Phone numbers and attributes are merged into the current lists.
+   */
   private async buildBodies(
     batch: ClaimedBatch,
   ): Promise<{ bodies: BulkUserUpdate[]; items: ClaimedBatch["items"]; dropped: ItemOutcome[] }> {
     const requests = new Map<number, RequestRecord>(batch.requests.map((r) => [r.id, r]));
-    const built = await Promise.all(
-      batch.items.map(async (item) => {
-        const request = requests.get(item.requestId);
-        const changes: Change[] = request && request.targetUserId === item.userId ? request.changes : [];
-        let current: JcUser | undefined;
-        if (changes.some((c) => isPhoneField(c.field) || isAttributeField(c.field))) {
-          current = await this.deps.jumpcloud.getUser(item.userId);
-          if (!current) return { item, body: undefined };
-        }
-        return { item, body: buildUserUpdate(item.userId, changes, current) };
-      }),
-    );
-    const kept = built.filter((b): b is { item: (typeof b)["item"]; body: BulkUserUpdate } => b.body !== undefined);
-    return {
-      bodies: kept.map((b) => b.body),
-      items: kept.map((b) => b.item),
-      dropped: built
-        .filter((b) => b.body === undefined)
-        .map((b) => ({ itemId: b.item.id, state: "failed", message: "This user no longer exists in JumpCloud." })),
+    const changesOf = (item: ClaimedBatch["items"][number]): Change[] => {
+      const request = requests.get(item.requestId);
+      return request && request.targetUserId === item.userId ? request.changes : [];
     };
+    const needsCurrent = (changes: Change[]) =>
+      this.deps.config.conflictCheck || changes.some((c) => isPhoneField(c.field) || isAttributeField(c.field));
+    const lookup = batch.items.filter((i) => needsCurrent(changesOf(i))).map((i) => i.userId);
+    const current = lookup.length > 0 ? await this.deps.jumpcloud.getUsers(lookup) : new Map<string, JcUser | null>();
+
+    const bodies: BulkUserUpdate[] = [];
+    const items: ClaimedBatch["items"] = [];
+    const dropped: ItemOutcome[] = [];
+    for (const item of batch.items) {
+      const changes = changesOf(item);
+      const user = current.get(item.userId);
+      if (user === null) {
+        dropped.push({ itemId: item.id, state: "failed", message: "This user no longer exists in JumpCloud." });
+        continue;
+      }
+      if (user && this.deps.config.conflictCheck) {
+        let conflicts = findConflicts(changes, user);
+        if (conflicts.length > 0) {
+          // A value this bot wrote itself for an earlier approved request is not someone
+          // else's change: later requests build on it (approval order).
+          const request = requests.get(item.requestId);
+          const ours = request ? await this.deps.store.listAppliedChanges(item.userId, request.createdAt) : [];
+          conflicts = conflicts.filter((c) => !ours.some((o) => o.field === c.change.field && o.newValue === c.current));
+        }
+        if (conflicts.length > 0) {
+          dropped.push({ itemId: item.id, state: "failed", message: describeConflicts(conflicts) });
+          continue;
+        }
+      }
+      bodies.push(buildUserUpdate(item.userId, changes, user ?? undefined));
+      items.push(item);
+    }
+    return { bodies, items, dropped };
   }
 
   private async onSendError(batch: ClaimedBatch, error: unknown): Promise<void> {
@@ -208,11 +242,33 @@ export class Dispatcher {
     } else {
       // Attempts ran out, or the key was refused: keep the items and try again later.
       const attempts = Math.max(1, ...batch.items.map((i) => i.attempts));
-      const delay = Math.min(MAX_REQUEUE_DELAY_MS, FIRST_REQUEUE_DELAY_MS * 2 ** (attempts - 1));
+      const delay = requeueDelayMs(this.deps.config.retryBaseDelayMs, attempts);
       const readyAt = new Date(now.getTime() + delay).toISOString();
       const reason = jcError ? shortReason(jcError) : errorMessage(error);
-      logger.warn({ batchId: batch.batchId, err: reason, readyAt }, "bulk update postponed");
-      await store.releaseBatch(batch.batchId, { readyAt, message: reason, at: now.toISOString() });
+      const authRefused = status === 401 || status === 403;
+      const oldest = Math.min(...batch.items.map((i) => Date.parse(i.queuedAt)));
+      if (!authRefused && now.getTime() - oldest > this.deps.config.giveUpHours * 3_600_000) {
+        // A key problem waits for a person; anything else has had its DISPATCH_GIVE_UP_HOURS.
+        const message = `Not applied: JumpCloud could not take the change for ${this.deps.config.giveUpHours} h (${reason}). Nothing was changed; make a new request.`;
+        logger.error({ batchId: batch.batchId, err: reason }, "bulk update given up");
+        await store.completeBatch(
+          batch.batchId,
+          batch.items.map((i) => ({ itemId: i.id, state: "failed", message })),
+          now.toISOString(),
+        );
+      } else {
+        logger.warn({ batchId: batch.batchId, err: reason, readyAt }, "bulk update postponed");
+        await store.releaseBatch(batch.batchId, { readyAt, message: reason, at: now.toISOString() });
+      }
+      if (authRefused) {
+        // Every other batch would be refused too: hold dispatch until the retry probes the key.
+        this.pausedUntil = Date.parse(readyAt);
+        if (!this.authAlerted && batch.items[0]) {
+          this.authAlerted = true;
+          logger.error({ err: reason }, "JumpCloud refuses the API key; dispatch paused, approval channel alerted");
+          await store.raiseAlert(batch.items[0].requestId, jcError?.message ?? reason, now.toISOString());
+        }
+      }
     }
     this.deps.onNotify();
     this.wake();

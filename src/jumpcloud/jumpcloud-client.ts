@@ -63,16 +63,38 @@ export class JumpCloudClient {
     return this.listUsers(`username:$eq:${username}`, retry);
   }
 
-  async getUser(id: string, retry?: RetryPolicy): Promise<JcUser | undefined> {
+  async getUser(id: string, retry?: RetryPolicy, priority: number = PRIORITY.interactive): Promise<JcUser | undefined> {
     try {
       return (await this.call<JcUser>("GET", `/api/systemusers/${encodeURIComponent(id)}`, {
-        priority: PRIORITY.interactive,
+        priority,
         retry,
       })) as JcUser;
     } catch (error) {
       if (error instanceof JumpCloudError && error.status === 404) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * Current records of many users in one call (`POST /api/search/systemusers`, an `or` of
+   * exact `_id` matches, up to 100 per call). Users it does not return are read one by one, so
+   * the answer is complete even if the search ignores the filter. Map value null: no such user.
+   */
+  async getUsers(ids: readonly string[]): Promise<Map<string, JcUser | null>> {
+    const found = new Map<string, JcUser | null>();
+    for (let at = 0; at < ids.length; at += PAGE) {
+      const chunk = ids.slice(at, at + PAGE);
+      const result = await this.call<{ results?: JcUser[] }>("POST", "/api/search/systemusers", {
+        body: { filter: { or: chunk.map((id) => ({ _id: id })) }, limit: PAGE },
+        priority: PRIORITY.batch,
+      });
+      const wanted = new Set(chunk);
+      for (const user of Array.isArray(result?.results) ? result.results : []) {
+        if (user && typeof user._id === "string" && wanted.has(user._id)) found.set(user._id, user);
+      }
+    }
+    for (const id of ids) if (!found.has(id)) found.set(id, (await this.getUser(id, undefined, PRIORITY.batch)) ?? null);
+    return found;
   }
 
   /** One bulk job for many users. Answers 200 or 201 with `{jobId}`. */

@@ -65,6 +65,7 @@ export interface ItemRecord {
   seq: number; // approval order; one user's items go out in this order
   attempts: number;
   readyAt: string; // not sent before this time
+  queuedAt: string; // when it was approved: transient failures give up DISPATCH_GIVE_UP_HOURS after
   batchId: number | null;
   jobId: string | null;
   message: string | null; // JumpCloud's statusMsg or error

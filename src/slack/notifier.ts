@@ -4,7 +4,7 @@ import type { Config } from "../config.js";
 import { errorMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { OutboxRecord, Store } from "../store/store.js";
-import { buildApprovalMessage, buildReminderMessage, buildRequestDm } from "./blocks/index.js";
+import { buildApprovalMessage, buildAuthAlertMessage, buildReminderMessage, buildRequestDm } from "./blocks/index.js";
 
 const MAX_DELAY_MS = 10 * 60_000;
 
@@ -117,6 +117,11 @@ export class Notifier {
             thread_ts: request.approvalTs,
             ...buildReminderMessage(request),
           });
+          break;
+        }
+        case "alert_auth": {
+          const audit = (await store.listAudit(request.id)).filter((a) => a.event === "dispatch_alert").at(-1);
+          await client.chat.postMessage({ channel: config.slack.approvalChannelId, ...buildAuthAlertMessage(audit?.detail ?? "") });
           break;
         }
         case "dm_receipt":

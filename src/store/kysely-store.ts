@@ -268,6 +268,24 @@ export class KyselyStore implements Store {
     return row?.m ?? undefined;
   }
 
+  async listAppliedChanges(userId: string, since: string): Promise<Change[]> {
+    const rows = await this.db
+      .selectFrom("requests")
+      .select("changes")
+      .where("target_user_id", "=", userId)
+      .where("state", "in", ["applied", "partially_applied"])
+      .where("updated_at", ">=", since)
+      .execute();
+    return rows.flatMap((r) => JSON.parse(r.changes) as Change[]);
+  }
+
+  async raiseAlert(requestId: number, detail: string, at: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await audit(trx, requestId, "dispatch_alert", null, null, "system", at, detail);
+      await enqueue(trx, requestId, ["alert_auth"], at);
+    });
+  }
+
   async nextReadyAfter(after: string): Promise<string | undefined> {
     const row = await this.db
       .selectFrom("items")
@@ -542,6 +560,7 @@ function toItem(row: ItemRow): ItemRecord {
     seq: row.seq,
     attempts: row.attempts,
     readyAt: row.ready_at,
+    queuedAt: row.created_at,
     batchId: row.batch_id,
     jobId: row.job_id,
     message: row.message,

@@ -39,7 +39,8 @@ export type OutboxKind =
   | "dm_receipt"
   | "dm_decision"
   | "dm_outcome"
-  | "reminder"; // one nudge in the approval message's thread
+  | "reminder" // one nudge in the approval message's thread
+  | "alert_auth"; // JumpCloud refuses the API key: tell the approval channel once
 
 export interface OutboxRecord {
   id: number;
@@ -147,6 +148,10 @@ export interface Store {
    * `closeBatch: false` only those items are settled and the batch goes on with the rest.
    */
   completeBatch(batchId: number, outcomes: ItemOutcome[], at: string, options?: { closeBatch?: boolean }): Promise<void>;
+  /** Changes this bot applied to a JumpCloud user in requests finished at or after `since`. */
+  listAppliedChanges(userId: string, since: string): Promise<Change[]>;
+  /** An operator alert about dispatch, posted in the approval channel (carried by a request). */
+  raiseAlert(requestId: number, detail: string, at: string): Promise<void>;
   /** Earliest time after `after` at which a queued item becomes ready. */
   nextReadyAfter(after: string): Promise<string | undefined>;
   listSubmittedBatches(): Promise<SubmittedBatch[]>;

@@ -124,7 +124,8 @@ describe("dispatch to JumpCloud", () => {
   });
 
   it("keeps the items when attempts run out and says it is waiting for JumpCloud", async () => {
-    env = await startTestEnv({ env: { RETRY_MAX_ATTEMPTS: "2" } });
+    // Base 1 s: attempts 1 s apart, then the items wait 6 × base before the next try.
+    env = await startTestEnv({ env: { RETRY_MAX_ATTEMPTS: "2", RETRY_BASE_DELAY_MS: "1000" } });
     env.jc.inject({ route: "bulk", status: 503, count: 2 });
     const id = await approvedChange(env, "alice", "Principal");
     await waitUntil(async () => (await env?.app.store.getRequest(id))?.statusNote != null, 5000, "a waiting note");
@@ -133,7 +134,7 @@ describe("dispatch to JumpCloud", () => {
     assert.match(request?.statusNote ?? "", /Waiting for JumpCloud \(JumpCloud answered 503\); next try at/);
     const items = await env.app.store.listItems(id);
     assert.equal(items[0]?.state, "queued");
-    assert.ok(Date.parse(items[0]?.readyAt ?? "") > Date.now() + 20_000, "the next try waits a while");
+    assert.ok(Date.parse(items[0]?.readyAt ?? "") > Date.now() + 4000, "the next try waits a while");
     await waitUntil(
       () => /Waiting for JumpCloud/.test(textOf(env?.slack.messages.get(`${request?.approvalChannel}:${request?.approvalTs}`)?.blocks)),
       3000,

@@ -61,6 +61,7 @@ function item(overrides: Partial<ItemRecord> = {}): ItemRecord {
     seq: 1,
     attempts: 0,
     readyAt: "2024-05-01T10:05:00.000Z",
+    queuedAt: "2024-05-01T10:05:00.000Z",
     batchId: null,
     jobId: null,
     message: null,

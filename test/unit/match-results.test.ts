@@ -13,6 +13,7 @@ function item(id: number, userId: string): ItemRecord {
     seq: id,
     attempts: 1,
     readyAt: "2025-01-01T00:00:00.000Z",
+    queuedAt: "2025-01-01T00:00:00.000Z",
     batchId: 1,
     jobId: "job-1",
     message: null,

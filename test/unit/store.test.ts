@@ -178,6 +178,7 @@ describe("store (sqlite::memory:)", () => {
         seq: 1,
         attempts: 0,
         readyAt: at(60),
+        queuedAt: at(60),
         batchId: null,
         jobId: null,
         message: null,

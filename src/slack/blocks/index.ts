@@ -18,3 +18,4 @@ export type { KnownBlock, ModalView, SlackMessage } from "./slack-types.js";
 export { stateInWords } from "./state-words.js";
 export { ELLIPSIS, truncate } from "./truncate.js";
 export { buildReminderMessage } from "./build-reminder-message.js";
+export { buildAuthAlertMessage } from "./build-auth-alert-message.js";
