@@ -8,6 +8,11 @@
  *                             [--client-rate <rate>] [--conflict-check on|off]
  *                             [--db memory|file|sqlite:<path>] [--timeout 900]
  *
+ * --rate is the simulator's limit (429 above it) and, unless --client-rate says otherwise, the
+ * client's JUMPCLOUD_REQUESTS_PER_SECOND. --fail503 p answers every round(1/p)-th bulk attempt 503.
+ * --baseline-n 0 skips the baseline. Diagnostics on stderr: BENCH_TRACE=<k> (first k calls: client
+ * start and simulator arrival), BENCH_TRACE_429=1 (why each 429 happened).
+ *
  * Prints one figure per line, then the same figures as one JSON line. Exit code 1 when a change
  * was lost, duplicated, or not applied before the timeout.
  */

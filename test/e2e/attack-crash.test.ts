@@ -175,6 +175,28 @@ describe("attack: kill -9 and restart on the same database", () => {
     ]);
   });
 
+  it("killed after the PATCH left but before its job id was stored: sent again once (the documented window), applied, DMs once", async () => {
+    await setup();
+    const bot = await boot();
+    const id = await request(bot, "Crash mid-PATCH");
+    // JumpCloud answers slowly: the PATCH is on the wire when the process dies.
+    jc.setLatency(1500, "bulk");
+    await approve(bot, id);
+    await waitUntil(() => jc.calls.some((c) => c.route === "bulk"), 5000, "the PATCH to arrive");
+    assert.equal(db((d) => (d.prepare("select count(*) as n from items where state = 'sending'").get() as { n: number }).n), 1);
+    await kill9(bot);
+    jc.setLatency(0, "bulk");
+    await boot();
+    await waitUntil(() => stateOf(id) === "applied", 15_000, "applied after restart");
+    await waitUntil(() => dmTexts().length >= 3, 5000, "3 DMs");
+    await new Promise((r) => setTimeout(r, 500));
+    const patches = jc.calls.filter((c) => c.route === "bulk");
+    assert.equal(patches.length, 2, "one resend: the job id of the first was never stored");
+    assert.deepEqual(patches[1]?.body, patches[0]?.body, "the resend carries the same values (harmless if the first was applied)");
+    assert.equal(jc.users.get(PEOPLE.bob.jcId)?.jobTitle, "Crash mid-PATCH");
+    assert.equal(dmTexts().filter((t) => /applied/.test(t)).length, 1);
+  });
+
   it("killed while the job is running (job id stored): polled again after restart, never sent twice", async () => {
     await setup({ jobDelayMs: 2500 });
     const bot = await boot();
