@@ -12,7 +12,12 @@ function newest(dir) {
   }
   return latest;
 }
-const inputs = Math.max(newest("src"), statSync("tsconfig.json").mtimeMs, statSync("tsconfig.build.json").mtimeMs, statSync("package-lock.json").mtimeMs);
+const inputs = Math.max(
+  newest("src"),
+  statSync("tsconfig.json").mtimeMs,
+  statSync("tsconfig.build.json").mtimeMs,
+  statSync("package-lock.json").mtimeMs,
+);
 if (existsSync("dist/main.js") && existsSync(stamp) && statSync(stamp).mtimeMs >= inputs) process.exit(0);
 console.error("jc-update-bot: building (tsc)…");
 execFileSync(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"], { stdio: "inherit" });

@@ -4,8 +4,8 @@ import { App, type CustomRoute, HTTPReceiver, LogLevel, SocketModeReceiver } fro
 import type { Config } from "./config.js";
 import { Dispatcher } from "./jumpcloud/dispatcher.js";
 import { JumpCloudClient } from "./jumpcloud/jumpcloud-client.js";
-import { ExpirySweeper } from "./requests/expiry-sweeper.js";
 import type { Logger } from "./logger.js";
+import { ExpirySweeper } from "./requests/expiry-sweeper.js";
 import { registerActions } from "./slack/actions/index.js";
 import { toBoltLogger } from "./slack/bolt-logger.js";
 import { registerCommands } from "./slack/commands/index.js";
@@ -55,7 +55,11 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
         store
           .ping()
           .then(() =>
-            sendJson(res, 200, { ok: true, mode: config.slack.appToken ? "socket" : "http", ...(socket ? { slack: socket } : {}) }),
+            sendJson(res, 200, {
+              ok: true,
+              mode: config.slack.appToken ? "socket" : "http",
+              ...(socket ? { slack: socket } : {}),
+            }),
           )
           .catch(() => sendJson(res, 503, { ok: false, error: "store unreachable" }));
       },
@@ -98,7 +102,13 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
     });
     await app.init(); // auth.test: a bad token stops start-up here, not at the first command
 
-    const notifier = new Notifier({ store, client: app.client, config, logger: logger.child({ component: "notifier" }), clock });
+    const notifier = new Notifier({
+      store,
+      client: app.client,
+      config,
+      logger: logger.child({ component: "notifier" }),
+      clock,
+    });
     const dispatcher = new Dispatcher({
       store,
       jumpcloud,

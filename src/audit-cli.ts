@@ -33,7 +33,9 @@ async function main(): Promise<number> {
   const since = toIso(args.since);
   const until = args.until === undefined ? undefined : toIso(args.until);
   if (!since || until === null || (args.format !== "csv" && args.format !== "json")) {
-    process.stderr.write(`--since needs a date (2026-01-31 or an ISO time), --until too if given, --format csv or json\n${USAGE}\n`);
+    process.stderr.write(
+      `--since needs a date (2026-01-31 or an ISO time), --until too if given, --format csv or json\n${USAGE}\n`,
+    );
     return 2;
   }
   let databaseUrl: string;

@@ -48,47 +48,46 @@ const int = (def: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
 const emptyToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyToUndefined, schema.optional());
 
-const envSchema = z
-  .object({
-    SLACK_BOT_TOKEN: z.string().startsWith("xoxb-", "must be a bot token (xoxb-…)"),
-    SLACK_SIGNING_SECRET: z.string().trim().min(1, "is required"),
-    SLACK_APP_TOKEN: optional(z.string().startsWith("xapp-", "must be an app-level token (xapp-…)")),
-    SLACK_API_URL: optional(z.url().endsWith("/api/", "must end in /api/")),
-    PORT: z.preprocess(emptyToUndefined, int(3000, 0, 65535)),
-    APPROVAL_CHANNEL_ID: z.string().regex(/^[CG][A-Z0-9]+$/, "must be a channel id like C0123ABC"),
-    APPROVER_USER_IDS: idList,
-    APPROVER_USERGROUP_ID: optional(z.string().regex(/^S[A-Z0-9]+$/, "must be a user group id like S0123ABC")),
-    ADMIN_USER_IDS: idList,
-    ADMIN_USERGROUP_ID: optional(z.string().regex(/^S[A-Z0-9]+$/, "must be a user group id like S0123ABC")),
-    JUMPCLOUD_API_KEY: z.string().trim().min(1, "is required"),
-    JUMPCLOUD_API_URL: z.preprocess(emptyToUndefined, z.url().default("https://console.jumpcloud.com")),
-    JUMPCLOUD_ORG_ID: optional(z.string()),
-    JUMPCLOUD_SUPPRESS_EMAIL: z.preprocess(emptyToUndefined, z.stringbool().default(true)),
-    DATABASE_URL: z.preprocess(
-      emptyToUndefined,
-      z
-        .string()
-        .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, "must start with sqlite: or postgres://")
-        .default("sqlite:./data/jc-update-bot.db"),
-    ),
-    SELF_SERVICE_FIELDS: fieldList,
-    ADMIN_FIELDS: fieldList,
-    BATCH_MAX_SIZE: z.preprocess(emptyToUndefined, int(100, 1, 1000)),
-    BATCH_WINDOW_MS: z.preprocess(emptyToUndefined, int(2000, 0)),
-    JUMPCLOUD_REQUESTS_PER_SECOND: z.preprocess(emptyToUndefined, int(5, 1, 1000)),
-    JUMPCLOUD_CONCURRENCY: z.preprocess(emptyToUndefined, int(2, 1, 100)),
-    RETRY_MAX_ATTEMPTS: z.preprocess(emptyToUndefined, int(4, 1, 20)),
-    RETRY_BASE_DELAY_MS: z.preprocess(emptyToUndefined, int(5000, 0)),
-    RESULTS_POLL_INTERVAL_MS: z.preprocess(emptyToUndefined, int(5000, 1)),
-    LOG_LEVEL: z.preprocess(
-      emptyToUndefined,
-      z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
-    ),
-    REQUEST_TTL_HOURS: z.preprocess(emptyToUndefined, z.coerce.number().positive().default(72)),
-    REMINDER_AFTER_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().positive().default(240)),
-    DISPATCH_GIVE_UP_HOURS: z.preprocess(emptyToUndefined, z.coerce.number().positive().default(24)),
-    CONFLICT_CHECK: z.preprocess(emptyToUndefined, z.enum(["on", "off"]).default("on")),
-  });
+const envSchema = z.object({
+  SLACK_BOT_TOKEN: z.string().startsWith("xoxb-", "must be a bot token (xoxb-…)"),
+  SLACK_SIGNING_SECRET: z.string().trim().min(1, "is required"),
+  SLACK_APP_TOKEN: optional(z.string().startsWith("xapp-", "must be an app-level token (xapp-…)")),
+  SLACK_API_URL: optional(z.url().endsWith("/api/", "must end in /api/")),
+  PORT: z.preprocess(emptyToUndefined, int(3000, 0, 65535)),
+  APPROVAL_CHANNEL_ID: z.string().regex(/^[CG][A-Z0-9]+$/, "must be a channel id like C0123ABC"),
+  APPROVER_USER_IDS: idList,
+  APPROVER_USERGROUP_ID: optional(z.string().regex(/^S[A-Z0-9]+$/, "must be a user group id like S0123ABC")),
+  ADMIN_USER_IDS: idList,
+  ADMIN_USERGROUP_ID: optional(z.string().regex(/^S[A-Z0-9]+$/, "must be a user group id like S0123ABC")),
+  JUMPCLOUD_API_KEY: z.string().trim().min(1, "is required"),
+  JUMPCLOUD_API_URL: z.preprocess(emptyToUndefined, z.url().default("https://console.jumpcloud.com")),
+  JUMPCLOUD_ORG_ID: optional(z.string()),
+  JUMPCLOUD_SUPPRESS_EMAIL: z.preprocess(emptyToUndefined, z.stringbool().default(true)),
+  DATABASE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, "must start with sqlite: or postgres://")
+      .default("sqlite:./data/jc-update-bot.db"),
+  ),
+  SELF_SERVICE_FIELDS: fieldList,
+  ADMIN_FIELDS: fieldList,
+  BATCH_MAX_SIZE: z.preprocess(emptyToUndefined, int(100, 1, 1000)),
+  BATCH_WINDOW_MS: z.preprocess(emptyToUndefined, int(2000, 0)),
+  JUMPCLOUD_REQUESTS_PER_SECOND: z.preprocess(emptyToUndefined, int(5, 1, 1000)),
+  JUMPCLOUD_CONCURRENCY: z.preprocess(emptyToUndefined, int(2, 1, 100)),
+  RETRY_MAX_ATTEMPTS: z.preprocess(emptyToUndefined, int(4, 1, 20)),
+  RETRY_BASE_DELAY_MS: z.preprocess(emptyToUndefined, int(5000, 0)),
+  RESULTS_POLL_INTERVAL_MS: z.preprocess(emptyToUndefined, int(5000, 1)),
+  LOG_LEVEL: z.preprocess(
+    emptyToUndefined,
+    z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  ),
+  REQUEST_TTL_HOURS: z.preprocess(emptyToUndefined, z.coerce.number().positive().default(72)),
+  REMINDER_AFTER_MINUTES: z.preprocess(emptyToUndefined, z.coerce.number().positive().default(240)),
+  DISPATCH_GIVE_UP_HOURS: z.preprocess(emptyToUndefined, z.coerce.number().positive().default(24)),
+  CONFLICT_CHECK: z.preprocess(emptyToUndefined, z.enum(["on", "off"]).default("on")),
+});
 
 export interface Config {
   slack: {
@@ -187,7 +186,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
  */
 function describeIssue(issue: z.core.$ZodIssue, raw: string | undefined): string {
   if (raw === undefined || raw.trim() === "") return "is required";
-  if (issue.code === "invalid_type") return issue.expected === "int" ? "must be a whole number" : `must be a ${issue.expected}`;
+  if (issue.code === "invalid_type")
+    return issue.expected === "int" ? "must be a whole number" : `must be a ${issue.expected}`;
   return issue.message;
 }
 
@@ -209,6 +209,9 @@ export function secretsOf(config: Config): string[] {
 /** Just the store location, for tools (audit export) that must run without Slack credentials. */
 export function loadDatabaseUrl(env: Readonly<Record<string, string | undefined>>): string {
   const parsed = envSchema.shape.DATABASE_URL.safeParse(env.DATABASE_URL);
-  if (!parsed.success) throw new ConfigError([{ name: "DATABASE_URL", problem: describeIssue(parsed.error.issues[0] as z.core.$ZodIssue, env.DATABASE_URL) }]);
+  if (!parsed.success)
+    throw new ConfigError([
+      { name: "DATABASE_URL", problem: describeIssue(parsed.error.issues[0] as z.core.$ZodIssue, env.DATABASE_URL) },
+    ]);
   return parsed.data;
 }

@@ -22,7 +22,14 @@ export function createLogger(options: {
       level: options.level,
       base: undefined,
       redact: {
-        paths: ["token", "*.token", "headers.authorization", "*.headers.authorization", "headers['x-api-key']", "*.headers['x-api-key']"],
+        paths: [
+          "token",
+          "*.token",
+          "headers.authorization",
+          "*.headers.authorization",
+          "headers['x-api-key']",
+          "*.headers['x-api-key']",
+        ],
         censor: "[REDACTED]",
       },
     },

@@ -1,9 +1,9 @@
 import type { Config } from "../config.js";
 import { errorMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
-import type { Change, JcUser, RequestRecord } from "../requests/types.js";
 import { isAttributeField, isPhoneField } from "../requests/fields.js";
 import { describeConflicts, findConflicts } from "../requests/find-conflicts.js";
+import type { Change, JcUser, RequestRecord } from "../requests/types.js";
 import { type BulkUserUpdate, buildUserUpdate } from "../requests/update-body.js";
 import type { ClaimedBatch, ItemOutcome, Store, SubmittedBatch } from "../store/store.js";
 import type { JumpCloudClient } from "./jumpcloud-client.js";
@@ -165,7 +165,12 @@ export class Dispatcher {
     await store.markBatchSubmitted(batch.batchId, jobId, submittedAt);
     logger.info({ batchId: batch.batchId, jobId, users: built.bodies.length }, "bulk update submitted");
     this.deps.onNotify();
-    await this.poll({ batchId: batch.batchId, jobId, submittedAt, items: built.items.map((i) => ({ ...i, state: "submitted", jobId })) });
+    await this.poll({
+      batchId: batch.batchId,
+      jobId,
+      submittedAt,
+      items: built.items.map((i) => ({ ...i, state: "submitted", jobId })),
+    });
   }
 
   /**
@@ -203,7 +208,9 @@ export class Dispatcher {
           // else's change: later requests build on it (approval order).
           const request = requests.get(item.requestId);
           const ours = request ? await this.deps.store.listAppliedChanges(item.userId, request.createdAt) : [];
-          conflicts = conflicts.filter((c) => !ours.some((o) => o.field === c.change.field && o.newValue === c.current));
+          conflicts = conflicts.filter(
+            (c) => !ours.some((o) => o.field === c.change.field && o.newValue === c.current),
+          );
         }
         if (conflicts.length > 0) {
           dropped.push({ itemId: item.id, state: "failed", message: describeConflicts(conflicts) });
@@ -224,12 +231,21 @@ export class Dispatcher {
     // other 4xx are final: JumpCloud said what is wrong with the change.
     const status = jcError?.status ?? null;
     const permanent =
-      jcError !== undefined && !jcError.retryable && status !== null && status !== 401 && status !== 403 && status < 500;
+      jcError !== undefined &&
+      !jcError.retryable &&
+      status !== null &&
+      status !== 401 &&
+      status !== 403 &&
+      status < 500;
     if (status !== null && status >= 200 && status < 300) {
       // Accepted, but without a job id we cannot read what happened: say so, do not resend.
       await store.completeBatch(
         batch.batchId,
-        batch.items.map((i) => ({ itemId: i.id, state: "unknown", message: `JumpCloud accepted the update but ${jcError?.message ?? "gave no job id"}; check the user in the JumpCloud console.` })),
+        batch.items.map((i) => ({
+          itemId: i.id,
+          state: "unknown",
+          message: `JumpCloud accepted the update but ${jcError?.message ?? "gave no job id"}; check the user in the JumpCloud console.`,
+        })),
         now.toISOString(),
       );
     } else if (permanent) {
@@ -303,17 +319,22 @@ export class Dispatcher {
           results = await jumpcloud.getJobResults(batch.jobId);
           refusals = 0;
         } catch (error) {
-          const refused = error instanceof JumpCloudError && !error.retryable && error.status !== 401 && error.status !== 403;
+          const refused =
+            error instanceof JumpCloudError && !error.retryable && error.status !== 401 && error.status !== 403;
           refusals = refused ? refusals + 1 : 0;
           logger.warn({ jobId: batch.jobId, err: errorMessage(error) }, "could not read job results; will retry");
           if (refusals >= REFUSED_POLLS_BEFORE_UNKNOWN || overdue) {
-            await settle(`JumpCloud accepted job ${batch.jobId} but its results could not be read (${errorMessage(error)}); check the user in the JumpCloud console.`);
+            await settle(
+              `JumpCloud accepted job ${batch.jobId} but its results could not be read (${errorMessage(error)}); check the user in the JumpCloud console.`,
+            );
             return;
           }
           continue;
         }
         if ((results.some(isPending) || results.length === 0) && overdue) {
-          await settle(`JumpCloud job ${batch.jobId} was still pending after ${config.giveUpHours} h; check the user in the JumpCloud console.`);
+          await settle(
+            `JumpCloud job ${batch.jobId} was still pending after ${config.giveUpHours} h; check the user in the JumpCloud console.`,
+          );
           return;
         }
         if (results.some(isPending) || results.length === 0) continue;

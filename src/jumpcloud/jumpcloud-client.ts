@@ -1,7 +1,7 @@
 import PQueue from "p-queue";
 import type { Logger } from "../logger.js";
-import type { BulkUserUpdate } from "../requests/update-body.js";
 import type { JcUser } from "../requests/types.js";
+import type { BulkUserUpdate } from "../requests/update-body.js";
 import { JumpCloudError } from "./jumpcloud-error.js";
 import { type RetryPolicy, retryDelayMs } from "./retry-policy.js";
 
@@ -93,7 +93,8 @@ export class JumpCloudClient {
         if (user && typeof user._id === "string" && wanted.has(user._id)) found.set(user._id, user);
       }
     }
-    for (const id of ids) if (!found.has(id)) found.set(id, (await this.getUser(id, undefined, PRIORITY.batch)) ?? null);
+    for (const id of ids)
+      if (!found.has(id)) found.set(id, (await this.getUser(id, undefined, PRIORITY.batch)) ?? null);
     return found;
   }
 
@@ -143,7 +144,8 @@ export class JumpCloudClient {
           priority: opts.priority,
         });
       } catch (error) {
-        const jcError = error instanceof JumpCloudError ? error : new JumpCloudError(String(error), null, null, { cause: error });
+        const jcError =
+          error instanceof JumpCloudError ? error : new JumpCloudError(String(error), null, null, { cause: error });
         const wait = jcError.retryAfterMs ?? retryDelayMs(policy, attempt);
         // The org's limit is spent for everyone, even when this call gives up now.
         if (jcError.status === 429) this.pauseFor(wait);
@@ -199,7 +201,9 @@ export class JumpCloudClient {
     try {
       return JSON.parse(text) as T;
     } catch (error) {
-      throw new JumpCloudError(`${method} ${path.split("?")[0]} answered with invalid JSON`, response.status, null, { cause: error });
+      throw new JumpCloudError(`${method} ${path.split("?")[0]} answered with invalid JSON`, response.status, null, {
+        cause: error,
+      });
     }
   }
 }

@@ -9,13 +9,19 @@ export class JumpCloudError extends AppError {
     options: { cause?: unknown } = {},
   ) {
     super(
-      status === 401 || status === 403 ? "jumpcloud_auth" : status === null ? "jumpcloud_unreachable" : "jumpcloud_http",
+      status === 401 || status === 403
+        ? "jumpcloud_auth"
+        : status === null
+          ? "jumpcloud_unreachable"
+          : "jumpcloud_http",
       message,
       { userMessage: `JumpCloud: ${message}`, cause: options.cause },
     );
   }
 
   get retryable(): boolean {
-    return this.status === null || this.status === 429 || this.status === 502 || this.status === 503 || this.status === 504;
+    return (
+      this.status === null || this.status === 429 || this.status === 502 || this.status === 503 || this.status === 504
+    );
   }
 }

@@ -9,7 +9,9 @@ import type { JobResult } from "./jumpcloud-client.js";
  */
 export function matchResults(items: readonly ItemRecord[], rawResults: readonly unknown[]): ItemOutcome[] {
   // Records that are not objects carry nothing we can trust: they match nobody.
-  const results = rawResults.map((r) => (r && typeof r === "object" && !Array.isArray(r) ? (r as JobResult) : undefined));
+  const results = rawResults.map((r) =>
+    r && typeof r === "object" && !Array.isArray(r) ? (r as JobResult) : undefined,
+  );
   const used = new Set<number>();
   const byUser = new Map<string, number>();
   results.forEach((r, index) => {
@@ -20,7 +22,8 @@ export function matchResults(items: readonly ItemRecord[], rawResults: readonly 
   return items.map((item, position) => {
     let index = byUser.get(item.userId);
     const byOrder = results[position];
-    if (index === undefined && sameCount && byOrder && !used.has(position) && userIdsIn(byOrder).length === 0) index = position;
+    if (index === undefined && sameCount && byOrder && !used.has(position) && userIdsIn(byOrder).length === 0)
+      index = position;
     if (index === undefined || used.has(index)) {
       return { itemId: item.id, state: "unknown", message: "JumpCloud reported no result for this user" };
     }
@@ -30,7 +33,8 @@ export function matchResults(items: readonly ItemRecord[], rawResults: readonly 
     if (typeof result.status !== "string") {
       return { itemId: item.id, state: "unknown", message: "JumpCloud's result for this user had no status" };
     }
-    const message = typeof result.statusMsg === "string" && result.statusMsg ? result.statusMsg : `status ${String(result.status)}`;
+    const message =
+      typeof result.statusMsg === "string" && result.statusMsg ? result.statusMsg : `status ${String(result.status)}`;
     return { itemId: item.id, state: "failed", message };
   });
 }

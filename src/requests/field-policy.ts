@@ -1,4 +1,4 @@
-import { STANDARD_FIELDS, fieldDef, isAttributeField, type FieldDef } from "./fields.js";
+import { type FieldDef, fieldDef, isAttributeField, STANDARD_FIELDS } from "./fields.js";
 import type { FieldKey, JcUser } from "./types.js";
 
 export interface FieldPolicy {

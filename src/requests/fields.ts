@@ -31,7 +31,10 @@ export const STANDARD_FIELDS: readonly FieldDef[] = [
 ];
 
 export const DEFAULT_SELF_SERVICE_FIELDS: readonly FieldKey[] = STANDARD_FIELDS.slice(0, 9).map((f) => f.key);
-export const DEFAULT_ADMIN_FIELDS: readonly FieldKey[] = [...STANDARD_FIELDS.slice(9).map((f) => f.key), "attributes.*"];
+export const DEFAULT_ADMIN_FIELDS: readonly FieldKey[] = [
+  ...STANDARD_FIELDS.slice(9).map((f) => f.key),
+  "attributes.*",
+];
 
 const ATTRIBUTE_PREFIX = "attributes.";
 const PHONE_PREFIX = "phone.";

@@ -14,23 +14,40 @@ export interface BulkUserUpdate {
  * a partial list drops the other entries, so the current list is sent with the changes merged
  * in. An empty new value removes the entry.
  */
-export function buildUserUpdate(userId: string, changes: readonly Change[], current: JcUser | undefined): BulkUserUpdate {
+export function buildUserUpdate(
+  userId: string,
+  changes: readonly Change[],
+  current: JcUser | undefined,
+): BulkUserUpdate {
   const body: BulkUserUpdate = { id: userId };
   let phones: { type: string; number: string }[] | undefined;
   let attributes: { name: string; value: string }[] | undefined;
   for (const change of changes) {
     if (isPhoneField(change.field)) {
       phones ??= (current?.phoneNumbers ?? []).map((p: JcPhoneNumber) => ({ type: p.type, number: p.number }));
-      phones = mergeEntry(phones, (p) => p.type === phoneType(change.field), change.newValue, (v) => ({
-        type: phoneType(change.field),
-        number: v,
-      }));
+      phones = mergeEntry(
+        phones,
+        (p) => p.type === phoneType(change.field),
+        change.newValue,
+        (v) => ({
+          type: phoneType(change.field),
+          number: v,
+        }),
+      );
     } else if (isAttributeField(change.field)) {
-      attributes ??= (current?.attributes ?? []).map((a: JcAttribute) => ({ name: a.name, value: String(a.value ?? "") }));
-      attributes = mergeEntry(attributes, (a) => a.name === attributeName(change.field), change.newValue, (v) => ({
-        name: attributeName(change.field),
-        value: v,
+      attributes ??= (current?.attributes ?? []).map((a: JcAttribute) => ({
+        name: a.name,
+        value: String(a.value ?? ""),
       }));
+      attributes = mergeEntry(
+        attributes,
+        (a) => a.name === attributeName(change.field),
+        change.newValue,
+        (v) => ({
+          name: attributeName(change.field),
+          value: v,
+        }),
+      );
     } else {
       body[change.field] = change.newValue;
     }

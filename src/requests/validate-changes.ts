@@ -4,7 +4,6 @@ import type { Change, FieldKey } from "./types.js";
 
 // Control characters (C0, DEL, C1) and invisible format characters (zero-width, bidi overrides,
 // BOM) are never valid: they make a value read differently from what is stored.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
 const PHONE = /^[0-9 +\-().]{3,30}$/;
 const USERNAME = /^[A-Za-z][^\s@]{0,29}$/;
@@ -13,13 +12,19 @@ function text(max: number) {
   return z
     .string()
     .max(max, `At most ${max} characters.`)
-    .refine((v) => !CONTROL.test(v), "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).");
+    .refine(
+      (v) => !CONTROL.test(v),
+      "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).",
+    );
 }
 
 function schemaFor(def: FieldDef): z.ZodType<string> {
   switch (def.kind) {
     case "email":
-      return text(def.maxLength).refine((v) => v === "" || z.email().safeParse(v).success, "Enter a valid email address.");
+      return text(def.maxLength).refine(
+        (v) => v === "" || z.email().safeParse(v).success,
+        "Enter a valid email address.",
+      );
     case "username":
       return text(30).refine(
         (v) => USERNAME.test(v),
@@ -45,7 +50,10 @@ export const reasonSchema = z
   .min(1, "Say why this change is needed.")
   .max(REASON_MAX, `At most ${REASON_MAX} characters.`)
   .refine(
-    (v) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/.test(v),
+    (v) =>
+      !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/.test(
+        v,
+      ),
     "Remove control or invisible characters.",
   );
 

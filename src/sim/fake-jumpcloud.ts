@@ -15,11 +15,11 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { STATUS_CODES, createServer } from "node:http";
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer, STATUS_CODES } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { Ajv } from "ajv";
 import type { ErrorObject, ValidateFunction } from "ajv";
+import { Ajv } from "ajv";
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -818,7 +818,8 @@ export async function startFakeJumpCloud(options: FakeJumpCloudOptions): Promise
         return sendJson(res, 200, { ok: true });
       case "POST /__sim/latency": {
         if (!isRecord(body) || typeof body.ms !== "number") throw new HttpError(400, "expected {ms, route?}");
-        if (body.route !== undefined && !isJcRoute(body.route)) throw new HttpError(400, "route must be bulk|results|lookup|any");
+        if (body.route !== undefined && !isJcRoute(body.route))
+          throw new HttpError(400, "route must be bulk|results|lookup|any");
         api.setLatency(body.ms, body.route);
         return sendJson(res, 200, { ok: true });
       }
@@ -887,7 +888,16 @@ export async function startFakeJumpCloud(options: FakeJumpCloudOptions): Promise
     }
 
     const route = routeOf(method, path);
-    const call: JcCall = { method, path, query: queryObject(url.searchParams), body, headers: req.headers, route, status: 0, at };
+    const call: JcCall = {
+      method,
+      path,
+      query: queryObject(url.searchParams),
+      body,
+      headers: req.headers,
+      route,
+      status: 0,
+      at,
+    };
     calls.push(call);
     notify();
     const answer = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {

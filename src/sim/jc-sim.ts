@@ -7,7 +7,7 @@
  * JC_SIM_JOB_DELAY_MS (1000), JC_SIM_RATE_LIMIT (optional, requests per second),
  * JC_BULK_SCHEMA_PATH (optional, path of jumpcloud-v2-bulk-users.openapi.json).
  */
-import { startFakeJumpCloud, sampleUsers, SAMPLE_ORG_ID } from "./fake-jumpcloud.js";
+import { SAMPLE_ORG_ID, sampleUsers, startFakeJumpCloud } from "./fake-jumpcloud.js";
 
 function intEnv(name: string, fallback: number | undefined): number | undefined {
   const raw = process.env[name];
@@ -24,7 +24,9 @@ async function main(): Promise<void> {
   const port = intEnv("JC_SIM_PORT", 8787) ?? 8787;
   const apiKey = process.env.JC_SIM_API_KEY?.trim() || "sim-api-key";
   const orgId = process.env.JC_SIM_ORG_ID?.trim() || undefined;
-  const emails = process.env.JC_SIM_EMAILS?.split(",").map((e) => e.trim()).filter((e) => e.length > 0);
+  const emails = process.env.JC_SIM_EMAILS?.split(",")
+    .map((e) => e.trim())
+    .filter((e) => e.length > 0);
   const jobDelayMs = intEnv("JC_SIM_JOB_DELAY_MS", 1000);
   const rateLimitPerSecond = intEnv("JC_SIM_RATE_LIMIT", undefined);
 

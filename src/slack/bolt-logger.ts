@@ -5,7 +5,8 @@ import type { Logger } from "../logger.js";
 export function toBoltLogger(logger: Logger): BoltLogger {
   let level = LogLevel.INFO;
   const child = logger.child({ component: "bolt" });
-  const text = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : typeof a === "string" ? a : JSON.stringify(a))).join(" ");
+  const text = (args: unknown[]) =>
+    args.map((a) => (a instanceof Error ? a.message : typeof a === "string" ? a : JSON.stringify(a))).join(" ");
   return {
     debug: (...args) => child.debug(text(args)),
     info: (...args) => child.info(text(args)),

@@ -36,14 +36,24 @@ export async function findTarget(
     if (ref.kind === "email") {
       return pick(await deps.jumpcloud.findUsersByEmail(ref.email, INTERACTIVE_RETRY), `email ${ref.email}`, null);
     }
-    return pick(await deps.jumpcloud.findUsersByUsername(ref.username, INTERACTIVE_RETRY), `username ${ref.username}`, null);
+    return pick(
+      await deps.jumpcloud.findUsersByUsername(ref.username, INTERACTIVE_RETRY),
+      `username ${ref.username}`,
+      null,
+    );
   } catch (error) {
     if (error instanceof JumpCloudError) {
       if (error.status === 401 || error.status === 403) {
         // The operator's log says what to fix; the person in Slack only needs to know it's not them.
-        return { ok: false, message: "JumpCloud refused the bot's API key. IT has to fix the bot's configuration; please tell them." };
+        return {
+          ok: false,
+          message: "JumpCloud refused the bot's API key. IT has to fix the bot's configuration; please tell them.",
+        };
       }
-      return { ok: false, message: `Could not read JumpCloud: ${escapeMrkdwn(error.message)}. Please try again in a minute.` };
+      return {
+        ok: false,
+        message: `Could not read JumpCloud: ${escapeMrkdwn(error.message)}. Please try again in a minute.`,
+      };
     }
     const code = (error as { data?: { error?: string } }).data?.error;
     if (code === "user_not_found") return { ok: false, message: "Slack does not know that user." };

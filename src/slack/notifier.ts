@@ -121,7 +121,10 @@ export class Notifier {
         }
         case "alert_auth": {
           const audit = (await store.listAudit(request.id)).filter((a) => a.event === "dispatch_alert").at(-1);
-          await client.chat.postMessage({ channel: config.slack.approvalChannelId, ...buildAuthAlertMessage(audit?.detail ?? "") });
+          await client.chat.postMessage({
+            channel: config.slack.approvalChannelId,
+            ...buildAuthAlertMessage(audit?.detail ?? ""),
+          });
           break;
         }
         case "dm_receipt":
@@ -142,18 +145,29 @@ export class Notifier {
       let retry = retryDelay(error, row.attempts);
       if (retry === undefined && row.kind === "post_approval") {
         logger.error(
-          { outboxId: row.id, requestId: row.requestId, err: errorMessage(error), channel: config.slack.approvalChannelId },
+          {
+            outboxId: row.id,
+            requestId: row.requestId,
+            err: errorMessage(error),
+            channel: config.slack.approvalChannelId,
+          },
           "cannot post the approval message; invite the bot to APPROVAL_CHANNEL_ID (/invite) — retrying",
         );
         retry = Math.min(MAX_DELAY_MS, 1000 * 2 ** row.attempts);
       }
       if (retry === undefined) {
-        logger.error({ outboxId: row.id, kind: row.kind, requestId: row.requestId, err: errorMessage(error) }, "Slack notification failed");
+        logger.error(
+          { outboxId: row.id, kind: row.kind, requestId: row.requestId, err: errorMessage(error) },
+          "Slack notification failed",
+        );
         await store.failOutbox(row.id, errorMessage(error));
         return true;
       }
       const readyAt = new Date(clock.now().getTime() + retry).toISOString();
-      logger.warn({ outboxId: row.id, kind: row.kind, err: errorMessage(error), readyAt }, "Slack notification postponed");
+      logger.warn(
+        { outboxId: row.id, kind: row.kind, err: errorMessage(error), readyAt },
+        "Slack notification postponed",
+      );
       await store.retryOutbox(row.id, readyAt, errorMessage(error));
       return false;
     }

@@ -20,9 +20,7 @@ export function createRoles(deps: { config: Config; client: WebClient; logger: L
   async function members(groupId: string): Promise<Set<string>> {
     const hit = cache.get(groupId);
     if (hit && now() - hit.at < CACHE_MS) return hit.members;
-    const members = deps.client.usergroups.users
-      .list({ usergroup: groupId })
-      .then((r) => new Set(r.users ?? []));
+    const members = deps.client.usergroups.users.list({ usergroup: groupId }).then((r) => new Set(r.users ?? []));
     cache.set(groupId, { at: now(), members });
     try {
       return await members;

@@ -2,7 +2,10 @@ import { z } from "zod";
 import { FIELD_BLOCK_PREFIX, ids } from "./ids.js";
 
 /** view.state.values as Slack sends it: block id → action id → element state. */
-export type ViewStateValues = Record<string, Record<string, { type?: string; value?: string | null; selected_user?: string | null }>>;
+export type ViewStateValues = Record<
+  string,
+  Record<string, { type?: string; value?: string | null; selected_user?: string | null }>
+>;
 
 export interface RequestFormInput {
   /** Field key → submitted value (users_select gives a Slack user id). */
@@ -26,7 +29,9 @@ export function readRequestForm(values: ViewStateValues): RequestFormInput {
 
 /** Field-key errors → `response_action: errors`, keyed by input block id. */
 export function fieldErrorsToBlocks(errors: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(errors).map(([key, message]) => [ids.requestModal.fieldBlock(key), message]));
+  return Object.fromEntries(
+    Object.entries(errors).map(([key, message]) => [ids.requestModal.fieldBlock(key), message]),
+  );
 }
 
 export const draftMetadata = z.object({ draftId: z.string().uuid() });

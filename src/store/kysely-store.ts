@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, type Transaction, sql } from "kysely";
+import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
 import { canTransition, nextState, requestEventForItems } from "../requests/lifecycle.js";
 import type { Change, ItemRecord, ItemState, RequestKind, RequestRecord, RequestState } from "../requests/types.js";
 import type { Database } from "./schema.js";
@@ -47,7 +47,11 @@ export class KyselyStore implements Store {
   async createRequest(input: NewRequest, at: string): Promise<RequestRecord> {
     return this.db.transaction().execute(async (trx) => {
       if (input.draftId) {
-        const existing = await trx.selectFrom("requests").selectAll().where("draft_id", "=", input.draftId).executeTakeFirst();
+        const existing = await trx
+          .selectFrom("requests")
+          .selectAll()
+          .where("draft_id", "=", input.draftId)
+          .executeTakeFirst();
         if (existing) return toRequest(existing);
       }
       const row = await trx
@@ -75,11 +79,19 @@ export class KyselyStore implements Store {
 
   async cancel(input: { requestId: number; actor: string; at: string }): Promise<DecideResult> {
     return this.db.transaction().execute(async (trx) => {
-      const existing = await trx.selectFrom("requests").selectAll().where("id", "=", input.requestId).executeTakeFirst();
+      const existing = await trx
+        .selectFrom("requests")
+        .selectAll()
+        .where("id", "=", input.requestId)
+        .executeTakeFirst();
       if (!existing) return { ok: false, reason: "not_found" };
       // Only the requester withdraws; the caller checks who, the store checks when.
       const moved = await setState(trx, input.requestId, "pending", "cancel", input.actor, input.at, null);
-      const row = await trx.selectFrom("requests").selectAll().where("id", "=", input.requestId).executeTakeFirstOrThrow();
+      const row = await trx
+        .selectFrom("requests")
+        .selectAll()
+        .where("id", "=", input.requestId)
+        .executeTakeFirstOrThrow();
       if (!moved) return { ok: false, reason: "already_decided", request: toRequest(row) };
       // The requester clicked in their receipt DM, which is updated in place: no extra DM.
       await enqueue(trx, input.requestId, ["update_approval"], input.at);
@@ -231,13 +243,35 @@ export class KyselyStore implements Store {
         .where("state", "=", "pending")
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) !== 1) {
-        const existing = await trx.selectFrom("requests").selectAll().where("id", "=", input.requestId).executeTakeFirst();
-        return existing ? { ok: false, reason: "already_decided", request: toRequest(existing) } : { ok: false, reason: "not_found" };
+        const existing = await trx
+          .selectFrom("requests")
+          .selectAll()
+          .where("id", "=", input.requestId)
+          .executeTakeFirst();
+        return existing
+          ? { ok: false, reason: "already_decided", request: toRequest(existing) }
+          : { ok: false, reason: "not_found" };
       }
-      await audit(trx, input.requestId, input.decision === "approve" ? "approved" : "denied", "pending", to, input.actor, input.at, input.note ?? null);
+      await audit(
+        trx,
+        input.requestId,
+        input.decision === "approve" ? "approved" : "denied",
+        "pending",
+        to,
+        input.actor,
+        input.at,
+        input.note ?? null,
+      );
       if (input.decision === "approve") {
-        const request = await trx.selectFrom("requests").selectAll().where("id", "=", input.requestId).executeTakeFirstOrThrow();
-        const maxSeq = await trx.selectFrom("items").select(sql<number>`coalesce(max(seq), 0)`.as("m")).executeTakeFirstOrThrow();
+        const request = await trx
+          .selectFrom("requests")
+          .selectAll()
+          .where("id", "=", input.requestId)
+          .executeTakeFirstOrThrow();
+        const maxSeq = await trx
+          .selectFrom("items")
+          .select(sql<number>`coalesce(max(seq), 0)`.as("m"))
+          .executeTakeFirstOrThrow();
         await trx
           .insertInto("items")
           .values({
@@ -254,7 +288,11 @@ export class KyselyStore implements Store {
         await setState(trx, request.id, "approved", "queue", "system", input.at, null);
       }
       await enqueue(trx, input.requestId, ["update_approval", "dm_decision"], input.at);
-      const row = await trx.selectFrom("requests").selectAll().where("id", "=", input.requestId).executeTakeFirstOrThrow();
+      const row = await trx
+        .selectFrom("requests")
+        .selectAll()
+        .where("id", "=", input.requestId)
+        .executeTakeFirstOrThrow();
       return { ok: true, request: toRequest(row) };
     });
   }
@@ -337,7 +375,12 @@ export class KyselyStore implements Store {
           .where("state", "=", "queued")
           .execute();
       }
-      const items = await trx.selectFrom("items").selectAll().where("batch_id", "=", batch.id).orderBy("batch_pos").execute();
+      const items = await trx
+        .selectFrom("items")
+        .selectAll()
+        .where("batch_id", "=", batch.id)
+        .orderBy("batch_pos")
+        .execute();
       const requestIds = [...new Set(items.map((i) => i.request_id))];
       const requests = await trx.selectFrom("requests").selectAll().where("id", "in", requestIds).execute();
       return { batchId: batch.id, items: items.map(toItem), requests: requests.map(toRequest) };
@@ -346,7 +389,11 @@ export class KyselyStore implements Store {
 
   async markBatchSubmitted(batchId: number, jobId: string, at: string): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable("batches").set({ state: "submitted", job_id: jobId, submitted_at: at }).where("id", "=", batchId).execute();
+      await trx
+        .updateTable("batches")
+        .set({ state: "submitted", job_id: jobId, submitted_at: at })
+        .where("id", "=", batchId)
+        .execute();
       await trx
         .updateTable("items")
         .set({ state: "submitted", job_id: jobId, message: null, updated_at: at })
@@ -364,23 +411,43 @@ export class KyselyStore implements Store {
   async releaseBatch(batchId: number, input: { readyAt: string; message: string; at: string }): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       const requestIds = await requestIdsOf(trx, batchId);
-      await trx.updateTable("batches").set({ state: "released", completed_at: input.at }).where("id", "=", batchId).execute();
+      await trx
+        .updateTable("batches")
+        .set({ state: "released", completed_at: input.at })
+        .where("id", "=", batchId)
+        .execute();
       await trx
         .updateTable("items")
-        .set({ state: "queued", batch_id: null, batch_pos: null, ready_at: input.readyAt, message: input.message, updated_at: input.at })
+        .set({
+          state: "queued",
+          batch_id: null,
+          batch_pos: null,
+          ready_at: input.readyAt,
+          message: input.message,
+          updated_at: input.at,
+        })
         .where("batch_id", "=", batchId)
         .where("state", "=", "sending")
         .execute();
       const note = `Waiting for JumpCloud (${input.message}); next try at ${input.readyAt}.`;
       for (const requestId of requestIds) {
-        await trx.updateTable("requests").set({ status_note: note, updated_at: input.at }).where("id", "=", requestId).execute();
+        await trx
+          .updateTable("requests")
+          .set({ status_note: note, updated_at: input.at })
+          .where("id", "=", requestId)
+          .execute();
         await audit(trx, requestId, "dispatch_delayed", null, null, "system", input.at, input.message);
         await enqueue(trx, requestId, ["update_approval"], input.at);
       }
     });
   }
 
-  async completeBatch(batchId: number, outcomes: ItemOutcome[], at: string, options: { closeBatch?: boolean } = {}): Promise<void> {
+  async completeBatch(
+    batchId: number,
+    outcomes: ItemOutcome[],
+    at: string,
+    options: { closeBatch?: boolean } = {},
+  ): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       if (options.closeBatch !== false) {
         await trx.updateTable("batches").set({ state: "done", completed_at: at }).where("id", "=", batchId).execute();
@@ -396,7 +463,11 @@ export class KyselyStore implements Store {
           .execute();
       }
       for (const requestId of await requestIdsOf(trx, batchId)) {
-        const items = await trx.selectFrom("items").select(["id", "state"]).where("request_id", "=", requestId).execute();
+        const items = await trx
+          .selectFrom("items")
+          .select(["id", "state"])
+          .where("request_id", "=", requestId)
+          .execute();
         const event = requestEventForItems(items.map((i) => ({ state: i.state as ItemState })));
         if (!event || event === "submit") continue;
         const own = new Set(items.map((i) => i.id));
@@ -404,18 +475,35 @@ export class KyselyStore implements Store {
           .filter((o) => own.has(o.itemId) && o.state !== "applied" && o.message)
           .map((o) => o.message)
           .join("; ");
-        const current = await trx.selectFrom("requests").select("state").where("id", "=", requestId).executeTakeFirstOrThrow();
+        const current = await trx
+          .selectFrom("requests")
+          .select("state")
+          .where("id", "=", requestId)
+          .executeTakeFirstOrThrow();
         // Already final (a second reader of the same results): nothing more to record.
         if (!canTransition(current.state as RequestState, event)) continue;
         await trx.updateTable("requests").set({ status_note: null }).where("id", "=", requestId).execute();
-        const moved = await setState(trx, requestId, current.state as RequestState, event, "system", at, detail || null);
+        const moved = await setState(
+          trx,
+          requestId,
+          current.state as RequestState,
+          event,
+          "system",
+          at,
+          detail || null,
+        );
         if (moved) await enqueue(trx, requestId, ["update_approval", "dm_outcome"], at);
       }
     });
   }
 
   async listSubmittedBatches(): Promise<SubmittedBatch[]> {
-    const batches = await this.db.selectFrom("batches").selectAll().where("state", "=", "submitted").orderBy("id").execute();
+    const batches = await this.db
+      .selectFrom("batches")
+      .selectAll()
+      .where("state", "=", "submitted")
+      .orderBy("id")
+      .execute();
     const result: SubmittedBatch[] = [];
     for (const b of batches) {
       const items = await this.db
@@ -425,7 +513,12 @@ export class KyselyStore implements Store {
         .where("state", "=", "submitted")
         .orderBy("batch_pos")
         .execute();
-      result.push({ batchId: b.id, jobId: b.job_id ?? "", submittedAt: b.submitted_at ?? b.created_at, items: items.map(toItem) });
+      result.push({
+        batchId: b.id,
+        jobId: b.job_id ?? "",
+        submittedAt: b.submitted_at ?? b.created_at,
+        items: items.map(toItem),
+      });
     }
     return result;
   }
@@ -437,7 +530,11 @@ export class KyselyStore implements Store {
         .set({ state: "queued", batch_id: null, batch_pos: null, updated_at: at })
         .where("state", "=", "sending")
         .executeTakeFirst();
-      await trx.updateTable("batches").set({ state: "released", completed_at: at }).where("state", "=", "sending").execute();
+      await trx
+        .updateTable("batches")
+        .set({ state: "released", completed_at: at })
+        .where("state", "=", "sending")
+        .execute();
       return Number(result.numUpdatedRows);
     });
   }
@@ -499,7 +596,10 @@ async function audit(
 
 async function enqueue(db: Db, requestId: number, kinds: OutboxKind[], at: string): Promise<void> {
   for (const kind of kinds) {
-    await db.insertInto("outbox").values({ kind, request_id: requestId, state: "pending", attempts: 0, ready_at: at, created_at: at }).execute();
+    await db
+      .insertInto("outbox")
+      .values({ kind, request_id: requestId, state: "pending", attempts: 0, ready_at: at, created_at: at })
+      .execute();
   }
 }
 

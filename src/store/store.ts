@@ -147,7 +147,12 @@ export interface Store {
    * Final outcomes of a batch's items (results read, or a non-retryable error). With
    * `closeBatch: false` only those items are settled and the batch goes on with the rest.
    */
-  completeBatch(batchId: number, outcomes: ItemOutcome[], at: string, options?: { closeBatch?: boolean }): Promise<void>;
+  completeBatch(
+    batchId: number,
+    outcomes: ItemOutcome[],
+    at: string,
+    options?: { closeBatch?: boolean },
+  ): Promise<void>;
   /** Changes this bot applied to a JumpCloud user in requests finished at or after `since`. */
   listAppliedChanges(userId: string, since: string): Promise<Change[]>;
   /** An operator alert about dispatch, posted in the approval channel (carried by a request). */

@@ -2,8 +2,22 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { ids } from "../../src/slack/ids.js";
-import { blockActionsPayload, sendInteraction, sendSignedForm, interactionBody, viewSubmissionPayload } from "../support/slack-request.js";
-import { APPROVAL_CHANNEL, PEOPLE, type Person, SECRETS, type TestEnv, startTestEnv, waitUntil } from "../support/start-test-env.js";
+import {
+  blockActionsPayload,
+  interactionBody,
+  sendInteraction,
+  sendSignedForm,
+  viewSubmissionPayload,
+} from "../support/slack-request.js";
+import {
+  APPROVAL_CHANNEL,
+  PEOPLE,
+  type Person,
+  SECRETS,
+  startTestEnv,
+  type TestEnv,
+  waitUntil,
+} from "../support/start-test-env.js";
 
 describe("attack: authorization and decisions", () => {
   let env: TestEnv;
@@ -12,7 +26,10 @@ describe("attack: authorization and decisions", () => {
   });
   after(async () => env.close());
 
-  async function newRequest(who: Person = "bob", values: Record<string, string> = { "Job title": `T ${randomUUID().slice(0, 8)}` }): Promise<number> {
+  async function newRequest(
+    who: Person = "bob",
+    values: Record<string, string> = { "Job title": `T ${randomUUID().slice(0, 8)}` },
+  ): Promise<number> {
     const form = await env.openForm(who);
     const answer = await env.submitForm(who, form, values);
     assert.equal(answer.json?.response_action, "update", JSON.stringify(answer.json));
@@ -31,7 +48,13 @@ describe("attack: authorization and decisions", () => {
         view: {
           callback_id: ids.denyModal.callbackId,
           private_metadata: privateMetadata,
-          state: { values: { [ids.denyModal.reasonBlock]: { [ids.denyModal.reasonAction]: { type: "plain_text_input", value: reason } } } },
+          state: {
+            values: {
+              [ids.denyModal.reasonBlock]: {
+                [ids.denyModal.reasonAction]: { type: "plain_text_input", value: reason },
+              },
+            },
+          },
         },
       }),
     );
@@ -75,8 +98,20 @@ describe("attack: authorization and decisions", () => {
       managerSlackId: null,
       createdAt: new Date().toISOString(),
     };
-    const selfDraft = { ...base, id: randomUUID(), targetUserId: PEOPLE.bob.jcId, targetLabel: PEOPLE.bob.email, targetSlackId: PEOPLE.bob.slackId };
-    const otherDraft = { ...base, id: randomUUID(), targetUserId: PEOPLE.alice.jcId, targetLabel: PEOPLE.alice.email, targetSlackId: null };
+    const selfDraft = {
+      ...base,
+      id: randomUUID(),
+      targetUserId: PEOPLE.bob.jcId,
+      targetLabel: PEOPLE.bob.email,
+      targetSlackId: PEOPLE.bob.slackId,
+    };
+    const otherDraft = {
+      ...base,
+      id: randomUUID(),
+      targetUserId: PEOPLE.alice.jcId,
+      targetLabel: PEOPLE.alice.email,
+      targetSlackId: null,
+    };
     await env.app.store.saveDraft(selfDraft);
     await env.app.store.saveDraft(otherDraft);
     const before = (await env.app.store.listRequestsByRequester(PEOPLE.bob.slackId, 100)).length;
@@ -86,8 +121,18 @@ describe("attack: authorization and decisions", () => {
         callback_id: ids.requestModal.callbackId,
         private_metadata: JSON.stringify({ draftId }),
         blocks: [
-          { type: "input", block_id: "field:email", label: { text: "Email" }, element: { type: "plain_text_input", action_id: "value", initial_value: "x" } },
-          { type: "input", block_id: "reason", label: { text: "Reason" }, element: { type: "plain_text_input", action_id: "value" } },
+          {
+            type: "input",
+            block_id: "field:email",
+            label: { text: "Email" },
+            element: { type: "plain_text_input", action_id: "value", initial_value: "x" },
+          },
+          {
+            type: "input",
+            block_id: "reason",
+            label: { text: "Reason" },
+            element: { type: "plain_text_input", action_id: "value" },
+          },
         ],
       },
     });
@@ -120,7 +165,13 @@ describe("attack: authorization and decisions", () => {
     assert.equal(env.jc.bulkCalls.length - bulkBefore, decisions[0]?.event === "approved" ? 1 : 0);
     // The requester heard of the decision once.
     await waitUntil(
-      () => env.slack.calls.filter((c) => c.method === "chat.postMessage" && c.args.channel === PEOPLE.bob.slackId && /was (approved|denied)/.test(String(c.args.text))).length >= 1,
+      () =>
+        env.slack.calls.filter(
+          (c) =>
+            c.method === "chat.postMessage" &&
+            c.args.channel === PEOPLE.bob.slackId &&
+            /was (approved|denied)/.test(String(c.args.text)),
+        ).length >= 1,
       3000,
       "decision DM",
     );
@@ -144,38 +195,32 @@ describe("attack: authorization and decisions", () => {
     assert.equal((await env.app.store.getRequest(id))?.state, "pending");
   });
 
-  it(
-    "a decision click is only taken from the approval message itself (channel and message ts)",
-    async () => {
-      const id = await newRequest();
-      await sendInteraction(
-        env.baseUrl,
-        SECRETS.signingSecret,
-        blockActionsPayload({
-          user: PEOPLE.approver.slackId,
-          action_id: ids.actions.approve,
-          value: String(id),
-          channel: "C0OTHERCHAN",
-          message_ts: "1234.5678",
-        }),
-      );
-      await new Promise((r) => setTimeout(r, 300));
-      assert.equal((await env.app.store.getRequest(id))?.state, "pending");
-    },
-  );
+  it("a decision click is only taken from the approval message itself (channel and message ts)", async () => {
+    const id = await newRequest();
+    await sendInteraction(
+      env.baseUrl,
+      SECRETS.signingSecret,
+      blockActionsPayload({
+        user: PEOPLE.approver.slackId,
+        action_id: ids.actions.approve,
+        value: String(id),
+        channel: "C0OTHERCHAN",
+        message_ts: "1234.5678",
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await env.app.store.getRequest(id))?.state, "pending");
+  });
 
-  it(
-    "button values that are not a plain decimal request id are refused (0x1, 1e0, ' 1', '1.0')",
-    async () => {
-      const id = await newRequest();
-      const hex = `0x${id.toString(16)}`;
-      for (const value of [hex, `${id}e0`, ` ${id}`, `${id}.0`]) {
-        await env.click("approver", "approve", value);
-      }
-      await new Promise((r) => setTimeout(r, 300));
-      assert.equal((await env.app.store.getRequest(id))?.state, "pending");
-    },
-  );
+  it("button values that are not a plain decimal request id are refused (0x1, 1e0, ' 1', '1.0')", async () => {
+    const id = await newRequest();
+    const hex = `0x${id.toString(16)}`;
+    for (const value of [hex, `${id}e0`, ` ${id}`, `${id}.0`]) {
+      await env.click("approver", "approve", value);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await env.app.store.getRequest(id))?.state, "pending");
+  });
 
   it("refuses NaN, a 10,000-digit number, empty and missing values without deciding anything", async () => {
     const id = await newRequest();
@@ -191,7 +236,12 @@ describe("attack: authorization and decisions", () => {
 
   it("forged requests: wrong secret, stale timestamp, missing headers, and a body altered after signing do nothing", async () => {
     const id = await newRequest();
-    const payload = blockActionsPayload({ user: PEOPLE.approver.slackId, action_id: ids.actions.approve, value: String(id), channel: APPROVAL_CHANNEL });
+    const payload = blockActionsPayload({
+      user: PEOPLE.approver.slackId,
+      action_id: ids.actions.approve,
+      value: String(id),
+      channel: APPROVAL_CHANNEL,
+    });
     const body = interactionBody(payload);
     const now = Math.floor(Date.now() / 1000);
     const answers = [
@@ -199,7 +249,11 @@ describe("attack: authorization and decisions", () => {
       await sendSignedForm(env.baseUrl, SECRETS.signingSecret, body, { timestamp: now - 301 }),
       await sendSignedForm(env.baseUrl, SECRETS.signingSecret, body, { omitHeaders: true }),
       await sendSignedForm(env.baseUrl, SECRETS.signingSecret, body, {
-        signature: (await import("../support/slack-request.js")).signBody(SECRETS.signingSecret, now, body.replace("U0000000002", "U0000000003")),
+        signature: (await import("../support/slack-request.js")).signBody(
+          SECRETS.signingSecret,
+          now,
+          body.replace("U0000000002", "U0000000003"),
+        ),
       }),
     ];
     for (const a of answers) assert.equal(a.status, 401, a.body);
@@ -238,7 +292,12 @@ describe("attack: authorization and decisions", () => {
       sendInteraction(
         env.baseUrl,
         SECRETS.signingSecret,
-        blockActionsPayload({ user: PEOPLE[who].slackId, action_id: ids.actions.cancel, value: String(id), channel: `D${PEOPLE[who].slackId}` }),
+        blockActionsPayload({
+          user: PEOPLE[who].slackId,
+          action_id: ids.actions.cancel,
+          value: String(id),
+          channel: `D${PEOPLE[who].slackId}`,
+        }),
       );
     await cancel("alice");
     await cancel("approver");

@@ -8,7 +8,12 @@ import Database from "better-sqlite3";
 import { type FakeJumpCloud, startFakeJumpCloud } from "../../src/sim/fake-jumpcloud.js";
 import { ids } from "../../src/slack/ids.js";
 import { type FakeSlack, type SlackCall, startFakeSlack } from "../support/fake-slack.js";
-import { blockActionsPayload, sendInteraction, sendSlashCommand, viewSubmissionPayload } from "../support/slack-request.js";
+import {
+  blockActionsPayload,
+  sendInteraction,
+  sendSlashCommand,
+  viewSubmissionPayload,
+} from "../support/slack-request.js";
 import { APPROVAL_CHANNEL, PEOPLE, SECRETS, seedUsers, waitUntil } from "../support/start-test-env.js";
 
 /**
@@ -58,7 +63,8 @@ describe("attack: kill -9 and restart on the same database", () => {
 
   async function setup(jcOptions: { jobDelayMs?: number } = {}, extra: Record<string, string> = {}) {
     slack = await startFakeSlack();
-    for (const [name, p] of Object.entries(PEOPLE)) slack.addUser({ id: p.slackId, email: p.email, name, realName: name });
+    for (const [name, p] of Object.entries(PEOPLE))
+      slack.addUser({ id: p.slackId, email: p.email, name, realName: name });
     jc = await startFakeJumpCloud({ apiKey: SECRETS.apiKey, users: seedUsers(), ...jcOptions });
     dbFile = join(mkdtempSync(join(tmpdir(), "jc-attack-")), "bot.db");
     baseEnv = {
@@ -105,7 +111,11 @@ describe("attack: kill -9 and restart on the same database", () => {
       trigger_id: slack.issueTrigger(PEOPLE.bob.slackId),
       response_url: slack.responseUrl(),
     });
-    const update = await slack.waitFor("views.update", (c) => after(c) && (c.args.view as { callback_id?: string }).callback_id === ids.requestModal.callbackId, 8000);
+    const update = await slack.waitFor(
+      "views.update",
+      (c) => after(c) && (c.args.view as { callback_id?: string }).callback_id === ids.requestModal.callbackId,
+      8000,
+    );
     const view = update.args.view as { private_metadata: string };
     const answer = await sendInteraction(
       base,
@@ -126,22 +136,45 @@ describe("attack: kill -9 and restart on the same database", () => {
     );
     assert.equal((answer.json as { response_action?: string }).response_action, "update", answer.body);
     const id = db((d) => (d.prepare("select max(id) as id from requests").get() as { id: number }).id);
-    await waitUntil(() => db((d) => Boolean((d.prepare("select approval_ts from requests where id = ?").get(id) as { approval_ts: string | null }).approval_ts)), 5000, "approval post");
+    await waitUntil(
+      () =>
+        db((d) =>
+          Boolean(
+            (d.prepare("select approval_ts from requests where id = ?").get(id) as { approval_ts: string | null })
+              .approval_ts,
+          ),
+        ),
+      5000,
+      "approval post",
+    );
     return id;
   }
 
   async function approve(bot: Bot, id: number): Promise<void> {
-    const ts = db((d) => (d.prepare("select approval_ts from requests where id = ?").get(id) as { approval_ts: string }).approval_ts);
+    const ts = db(
+      (d) =>
+        (d.prepare("select approval_ts from requests where id = ?").get(id) as { approval_ts: string }).approval_ts,
+    );
     await sendInteraction(
       `http://127.0.0.1:${bot.port}`,
       SECRETS.signingSecret,
-      blockActionsPayload({ user: PEOPLE.approver.slackId, action_id: ids.actions.approve, value: String(id), channel: APPROVAL_CHANNEL, message_ts: ts, trigger_id: slack.issueTrigger(PEOPLE.approver.slackId) }),
+      blockActionsPayload({
+        user: PEOPLE.approver.slackId,
+        action_id: ids.actions.approve,
+        value: String(id),
+        channel: APPROVAL_CHANNEL,
+        message_ts: ts,
+        trigger_id: slack.issueTrigger(PEOPLE.approver.slackId),
+      }),
     );
   }
 
-  const stateOf = (id: number) => db((d) => (d.prepare("select state from requests where id = ?").get(id) as { state: string }).state);
+  const stateOf = (id: number) =>
+    db((d) => (d.prepare("select state from requests where id = ?").get(id) as { state: string }).state);
   const dmTexts = () =>
-    slack.calls.filter((c) => c.method === "chat.postMessage" && c.args.channel === PEOPLE.bob.slackId && c.response.ok).map((c) => String(c.args.text).replace(/#\d+/, "#N"));
+    slack.calls
+      .filter((c) => c.method === "chat.postMessage" && c.args.channel === PEOPLE.bob.slackId && c.response.ok)
+      .map((c) => String(c.args.text).replace(/#\d+/, "#N"));
 
   afterEach(async () => {
     for (const b of bots) b.child.kill("SIGKILL");
@@ -156,10 +189,22 @@ describe("attack: kill -9 and restart on the same database", () => {
     const bot = await boot();
     const id = await request(bot, "Crash after approval");
     await approve(bot, id);
-    await waitUntil(() => stateOf(id) === "queued", 3000, "queued", async () => `${stateOf(id)}\n${bot.output().slice(-3000)}`);
+    await waitUntil(
+      () => stateOf(id) === "queued",
+      3000,
+      "queued",
+      async () => `${stateOf(id)}\n${bot.output().slice(-3000)}`,
+    );
     // Kill once Slack has been told everything so far (a DM on the wire at kill time is sent again:
     // chat.postMessage has no idempotency key; that window is not what this test is about).
-    await waitUntil(() => db((d) => (d.prepare("select count(*) as n from outbox where state = 'pending'").get() as { n: number }).n === 0), 3000, "outbox drained");
+    await waitUntil(
+      () =>
+        db(
+          (d) => (d.prepare("select count(*) as n from outbox where state = 'pending'").get() as { n: number }).n === 0,
+        ),
+      3000,
+      "outbox drained",
+    );
     await kill9(bot);
     assert.equal(jc.bulkCalls.length, 0);
     await boot();
@@ -183,7 +228,10 @@ describe("attack: kill -9 and restart on the same database", () => {
     jc.setLatency(1500, "bulk");
     await approve(bot, id);
     await waitUntil(() => jc.calls.some((c) => c.route === "bulk"), 5000, "the PATCH to arrive");
-    assert.equal(db((d) => (d.prepare("select count(*) as n from items where state = 'sending'").get() as { n: number }).n), 1);
+    assert.equal(
+      db((d) => (d.prepare("select count(*) as n from items where state = 'sending'").get() as { n: number }).n),
+      1,
+    );
     await kill9(bot);
     jc.setLatency(0, "bulk");
     await boot();
@@ -192,7 +240,11 @@ describe("attack: kill -9 and restart on the same database", () => {
     await new Promise((r) => setTimeout(r, 500));
     const patches = jc.calls.filter((c) => c.route === "bulk");
     assert.equal(patches.length, 2, "one resend: the job id of the first was never stored");
-    assert.deepEqual(patches[1]?.body, patches[0]?.body, "the resend carries the same values (harmless if the first was applied)");
+    assert.deepEqual(
+      patches[1]?.body,
+      patches[0]?.body,
+      "the resend carries the same values (harmless if the first was applied)",
+    );
     assert.equal(jc.users.get(PEOPLE.bob.jcId)?.jobTitle, "Crash mid-PATCH");
     assert.equal(dmTexts().filter((t) => /applied/.test(t)).length, 1);
   });
@@ -210,7 +262,9 @@ describe("attack: kill -9 and restart on the same database", () => {
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(jc.bulkCalls.length, 1, "the stored job is polled, not resent");
     assert.equal(dmTexts().filter((t) => /applied/.test(t)).length, 1);
-    const approvalPosts = slack.calls.filter((c) => c.method === "chat.postMessage" && c.args.channel === APPROVAL_CHANNEL && c.response.ok);
+    const approvalPosts = slack.calls.filter(
+      (c) => c.method === "chat.postMessage" && c.args.channel === APPROVAL_CHANNEL && c.response.ok,
+    );
     assert.equal(approvalPosts.length, 1);
   });
 
@@ -228,12 +282,23 @@ describe("attack: kill -9 and restart on the same database", () => {
     // Slack recovers: use up the injected failures so the restarted bot's next tries succeed.
     for (let i = 0; i < 1000; i++) {
       for (const method of ["chat.postMessage", "chat.update"]) {
-        await fetch(`${slack.url}${method}`, { method: "POST", headers: { authorization: "Bearer x", "content-type": "application/json" }, body: "{}" });
+        await fetch(`${slack.url}${method}`, {
+          method: "POST",
+          headers: { authorization: "Bearer x", "content-type": "application/json" },
+          body: "{}",
+        });
       }
     }
-    await waitUntil(() => dmTexts().length >= 3, 45_000, "DMs after restart", async () => JSON.stringify(dmTexts()));
+    await waitUntil(
+      () => dmTexts().length >= 3,
+      45_000,
+      "DMs after restart",
+      async () => JSON.stringify(dmTexts()),
+    );
     await new Promise((r) => setTimeout(r, 1000));
-    const msg = slack.messages.get(`${APPROVAL_CHANNEL}:${db((d) => (d.prepare("select approval_ts from requests where id = ?").get(id) as { approval_ts: string }).approval_ts)}`);
+    const msg = slack.messages.get(
+      `${APPROVAL_CHANNEL}:${db((d) => (d.prepare("select approval_ts from requests where id = ?").get(id) as { approval_ts: string }).approval_ts)}`,
+    );
     assert.match(JSON.stringify(msg?.blocks), /Applied in JumpCloud/);
     assert.deepEqual(dmTexts(), [
       "Your JumpCloud update request #N was sent for approval",

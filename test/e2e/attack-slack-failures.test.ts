@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { PEOPLE, type TestEnv, startTestEnv, textOf, waitUntil } from "../support/start-test-env.js";
+import { PEOPLE, startTestEnv, type TestEnv, textOf, waitUntil } from "../support/start-test-env.js";
 
 describe("attack: Slack and JumpCloud failing around the user", () => {
   let env: TestEnv | undefined;
@@ -17,7 +17,13 @@ describe("attack: Slack and JumpCloud failing around the user", () => {
   }
 
   const approvalPosts = (e: TestEnv) =>
-    e.slack.calls.filter((c) => c.method === "chat.postMessage" && c.args.channel === e.config.slack.approvalChannelId && c.status === 200 && c.response.ok);
+    e.slack.calls.filter(
+      (c) =>
+        c.method === "chat.postMessage" &&
+        c.args.channel === e.config.slack.approvalChannelId &&
+        c.status === 200 &&
+        c.response.ok,
+    );
   const dmsTo = (e: TestEnv, id: string) =>
     e.slack.calls.filter((c) => c.method === "chat.postMessage" && c.args.channel === id && c.response.ok);
 
@@ -56,37 +62,42 @@ describe("attack: Slack and JumpCloud failing around the user", () => {
     );
   });
 
-  it(
-    "the approval message cannot be posted (not_in_channel): it is retried, not dropped, so the request stays decidable",
-    async () => {
-      env = await startTestEnv();
-      env.slack.failNext("chat.postMessage", { error: "not_in_channel", count: 2 });
-      const id = await submit(env, "Nowhere");
-      // Kept and retried (1 s, 2 s …) until an admin invites the bot: the request becomes decidable.
-      await waitUntil(async () => Boolean((await env?.app.store.getRequest(id))?.approvalTs), 10_000, "approval message posted after not_in_channel");
-      assert.equal(approvalPosts(env).length, 1);
-    },
-  );
+  it("the approval message cannot be posted (not_in_channel): it is retried, not dropped, so the request stays decidable", async () => {
+    env = await startTestEnv();
+    env.slack.failNext("chat.postMessage", { error: "not_in_channel", count: 2 });
+    const id = await submit(env, "Nowhere");
+    // Kept and retried (1 s, 2 s …) until an admin invites the bot: the request becomes decidable.
+    await waitUntil(
+      async () => Boolean((await env?.app.store.getRequest(id))?.approvalTs),
+      10_000,
+      "approval message posted after not_in_channel",
+    );
+    assert.equal(approvalPosts(env).length, 1);
+  });
 
-  it(
-    "views.open failing (Slack 429 / expired trigger) on /jc-update tells the user something",
-    async () => {
-      env = await startTestEnv();
-      env.slack.failNext("views.open", { status: 429, retryAfter: 1 });
-      const answer = await env.command("bob");
-      assert.equal(answer.status, 200);
-      await new Promise((r) => setTimeout(r, 800));
-      const told = env.slack.responses.length + env.slack.ephemerals.length + env.slack.callsTo("views.open").filter((c) => c.response.ok).length;
-      assert.ok(told > 0 || /./.test(answer.body), "some answer reached the user");
-    },
-  );
+  it("views.open failing (Slack 429 / expired trigger) on /jc-update tells the user something", async () => {
+    env = await startTestEnv();
+    env.slack.failNext("views.open", { status: 429, retryAfter: 1 });
+    const answer = await env.command("bob");
+    assert.equal(answer.status, 200);
+    await new Promise((r) => setTimeout(r, 800));
+    const told =
+      env.slack.responses.length +
+      env.slack.ephemerals.length +
+      env.slack.callsTo("views.open").filter((c) => c.response.ok).length;
+    assert.ok(told > 0 || /./.test(answer.body), "some answer reached the user");
+  });
 
   it("JumpCloud down while the modal opens: the modal says so (no stuck loading view)", async () => {
     env = await startTestEnv();
     env.jc.inject({ route: "lookup", status: 503, count: 10 });
     const seen = env.slack.calls.length;
     await env.command("bob");
-    const update = await env.slack.waitFor("views.update", (c) => env?.slack.calls.indexOf(c) !== undefined && (env?.slack.calls.indexOf(c) ?? 0) >= seen, 8000);
+    const update = await env.slack.waitFor(
+      "views.update",
+      (c) => env?.slack.calls.indexOf(c) !== undefined && (env?.slack.calls.indexOf(c) ?? 0) >= seen,
+      8000,
+    );
     assert.match(textOf((update.args.view as { blocks: unknown }).blocks), /Could not read JumpCloud.*503.*try again/s);
   });
 

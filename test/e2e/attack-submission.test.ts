@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ids } from "../../src/slack/ids.js";
 import { sendInteraction, viewSubmissionPayload } from "../support/slack-request.js";
-import { PEOPLE, SECRETS, type TestEnv, startTestEnv, waitUntil } from "../support/start-test-env.js";
+import { PEOPLE, SECRETS, startTestEnv, type TestEnv, waitUntil } from "../support/start-test-env.js";
 
 describe("attack: request submission", () => {
   let env: TestEnv;
@@ -15,22 +15,19 @@ describe("attack: request submission", () => {
     return (await env.app.store.listRequestsByRequester(PEOPLE[who].slackId, 100)).length;
   }
 
-  it(
-    "a view_submission sent twice (Slack retry / double click / replay within 5 min) creates one request",
-    async () => {
-      const before = await countRequests("bob");
-      const form = await env.openForm("bob");
-      const [a, b] = await Promise.all([
-        env.submitForm("bob", form, { "Job title": "Double" }),
-        env.submitForm("bob", form, { "Job title": "Double" }),
-      ]);
-      const c = await env.submitForm("bob", form, { "Job title": "Double" });
-      assert.equal(a.status, 200);
-      assert.equal(b.status, 200);
-      assert.equal(c.status, 200);
-      assert.equal((await countRequests("bob")) - before, 1, "one form, one request");
-    },
-  );
+  it("a view_submission sent twice (Slack retry / double click / replay within 5 min) creates one request", async () => {
+    const before = await countRequests("bob");
+    const form = await env.openForm("bob");
+    const [a, b] = await Promise.all([
+      env.submitForm("bob", form, { "Job title": "Double" }),
+      env.submitForm("bob", form, { "Job title": "Double" }),
+    ]);
+    const c = await env.submitForm("bob", form, { "Job title": "Double" });
+    assert.equal(a.status, 200);
+    assert.equal(b.status, 200);
+    assert.equal(c.status, 200);
+    assert.equal((await countRequests("bob")) - before, 1, "one form, one request");
+  });
 
   it("refuses tampered private_metadata and stores nothing", async () => {
     const form = await env.openForm("bob");
@@ -49,17 +46,37 @@ describe("attack: request submission", () => {
       "null",
     ];
     for (const pm of variants) {
-      const answer = await env.submitForm("bob", { ...form, view: { ...form.view, private_metadata: pm } }, { "Job title": "Tampered" });
-      assert.equal(answer.json?.response_action, "errors", `metadata ${pm.slice(0, 60)} → ${JSON.stringify(answer.json)}`);
+      const answer = await env.submitForm(
+        "bob",
+        { ...form, view: { ...form.view, private_metadata: pm } },
+        { "Job title": "Tampered" },
+      );
+      assert.equal(
+        answer.json?.response_action,
+        "errors",
+        `metadata ${pm.slice(0, 60)} → ${JSON.stringify(answer.json)}`,
+      );
     }
     assert.equal(await countRequests("bob"), before);
     // Extra keys are ignored: the stored draft decides who, whom and which fields.
-    const withExtras = JSON.stringify({ draftId: meta.draftId, isAdmin: true, requesterId: PEOPLE.admin.slackId, allowed: ["email"] });
-    const answer = await env.submitForm("bob", { ...form, view: { ...form.view, private_metadata: withExtras } }, { "Job title": "Extras" });
+    const withExtras = JSON.stringify({
+      draftId: meta.draftId,
+      isAdmin: true,
+      requesterId: PEOPLE.admin.slackId,
+      allowed: ["email"],
+    });
+    const answer = await env.submitForm(
+      "bob",
+      { ...form, view: { ...form.view, private_metadata: withExtras } },
+      { "Job title": "Extras" },
+    );
     assert.equal(answer.json?.response_action, "update");
     const stored = (await env.app.store.listRequestsByRequester(PEOPLE.bob.slackId, 1))[0];
     assert.equal(stored?.targetUserId, PEOPLE.bob.jcId);
-    assert.deepEqual(stored?.changes.map((c) => c.field), ["jobTitle"]);
+    assert.deepEqual(
+      stored?.changes.map((c) => c.field),
+      ["jobTitle"],
+    );
   });
 
   it("refuses fields the form did not offer, including admin fields, and stores nothing", async () => {
@@ -69,7 +86,10 @@ describe("attack: request submission", () => {
       ...Object.fromEntries(
         form.view.blocks
           .filter((b) => b.type === "input" && b.block_id && b.element)
-          .map((b) => [b.block_id, { [b.element?.action_id ?? ""]: { type: "plain_text_input", value: b.element?.initial_value ?? null } }]),
+          .map((b) => [
+            b.block_id,
+            { [b.element?.action_id ?? ""]: { type: "plain_text_input", value: b.element?.initial_value ?? null } },
+          ]),
       ),
       [ids.requestModal.reasonBlock]: { value: { type: "plain_text_input", value: "because" } },
       "field:email": { value: { type: "plain_text_input", value: "ceo@example.com" } },
@@ -82,7 +102,12 @@ describe("attack: request submission", () => {
       SECRETS.signingSecret,
       viewSubmissionPayload({
         user: PEOPLE.bob.slackId,
-        view: { id: form.viewId, callback_id: ids.requestModal.callbackId, private_metadata: form.view.private_metadata, state: { values } },
+        view: {
+          id: form.viewId,
+          callback_id: ids.requestModal.callbackId,
+          private_metadata: form.view.private_metadata,
+          state: { values },
+        },
       }),
     );
     const json = answer.json as { response_action?: string; errors?: Record<string, string> };
@@ -96,7 +121,12 @@ describe("attack: request submission", () => {
     const before = await countRequests("bob");
     const payload = viewSubmissionPayload({
       user: PEOPLE.bob.slackId,
-      view: { id: form.viewId, callback_id: ids.requestModal.callbackId, private_metadata: form.view.private_metadata, state: { values: {} } },
+      view: {
+        id: form.viewId,
+        callback_id: ids.requestModal.callbackId,
+        private_metadata: form.view.private_metadata,
+        state: { values: {} },
+      },
     });
     const answer = await sendInteraction(env.baseUrl, SECRETS.signingSecret, payload);
     assert.equal(answer.status, 200);
@@ -121,14 +151,14 @@ describe("attack: request submission", () => {
     }
   });
 
-  it(
-    "refuses invisible bidi/zero-width format characters that disguise a value in the approval message",
-    async () => {
-      const form = await env.openForm("bob");
-      const answer = await env.submitForm("bob", form, { "Display name": "Bob \u202egnirts\u202c", "First name": "B\u200bob" });
-      assert.equal(answer.json?.response_action, "errors", JSON.stringify(answer.json));
-    },
-  );
+  it("refuses invisible bidi/zero-width format characters that disguise a value in the approval message", async () => {
+    const form = await env.openForm("bob");
+    const answer = await env.submitForm("bob", form, {
+      "Display name": "Bob \u202egnirts\u202c",
+      "First name": "B\u200bob",
+    });
+    assert.equal(answer.json?.response_action, "errors", JSON.stringify(answer.json));
+  });
 
   it("a 5,000-character value is refused under its field (max 1024)", async () => {
     const form = await env.openForm("bob");

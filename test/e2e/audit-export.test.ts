@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { parse } from "csv-parse/sync";
 import { neutraliseCell } from "../../src/audit/format-audit.js";
-import { PEOPLE, SECRETS, type TestEnv, startTestEnv } from "../support/start-test-env.js";
+import { PEOPLE, SECRETS, startTestEnv, type TestEnv } from "../support/start-test-env.js";
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL("../../dist/audit-cli.js", import.meta.url));
@@ -72,12 +72,20 @@ describe("audit export (npm run audit)", () => {
   });
 
   it("exports JSON, and --since / --until bound the entries", async () => {
-    const all = JSON.parse((await exportAudit("--since", "2000-01-01", "--format", "json")).stdout) as { at: string; event: string }[];
+    const all = JSON.parse((await exportAudit("--since", "2000-01-01", "--format", "json")).stdout) as {
+      at: string;
+      event: string;
+    }[];
     assert.equal(all.length, 7);
     const cut = all[5]?.at ?? "";
     const later = JSON.parse((await exportAudit("--since", cut, "--format", "json")).stdout) as { event: string }[];
-    assert.deepEqual(later.map((r) => r.event), ["submitted", "denied"]);
-    const earlier = JSON.parse((await exportAudit("--since", "2000-01-01", "--until", cut, "--format", "json")).stdout) as unknown[];
+    assert.deepEqual(
+      later.map((r) => r.event),
+      ["submitted", "denied"],
+    );
+    const earlier = JSON.parse(
+      (await exportAudit("--since", "2000-01-01", "--until", cut, "--format", "json")).stdout,
+    ) as unknown[];
     assert.equal(earlier.length, 5);
     const future = JSON.parse((await exportAudit("--since", "2999-01-01", "--format", "json")).stdout) as unknown[];
     assert.deepEqual(future, []);
@@ -94,9 +102,16 @@ describe("audit export (npm run audit)", () => {
   });
 
   it("neutralises every formula prefix and leaves other text alone", () => {
-    assert.deepEqual(
-      ["=1+1", "+cmd", "-2", "@SUM(1)", "\tx", "\rx", "plain", "", "a=b"].map(neutraliseCell),
-      ["'=1+1", "'+cmd", "'-2", "'@SUM(1)", "'\tx", "'\rx", "plain", "", "a=b"],
-    );
+    assert.deepEqual(["=1+1", "+cmd", "-2", "@SUM(1)", "\tx", "\rx", "plain", "", "a=b"].map(neutraliseCell), [
+      "'=1+1",
+      "'+cmd",
+      "'-2",
+      "'@SUM(1)",
+      "'\tx",
+      "'\rx",
+      "plain",
+      "",
+      "a=b",
+    ]);
   });
 });

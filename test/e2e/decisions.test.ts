@@ -1,12 +1,22 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ids } from "../../src/slack/ids.js";
-import { APPROVAL_CHANNEL, PEOPLE, type Person, type TestEnv, startTestEnv, textOf, waitUntil } from "../support/start-test-env.js";
+import {
+  APPROVAL_CHANNEL,
+  PEOPLE,
+  type Person,
+  startTestEnv,
+  type TestEnv,
+  textOf,
+  waitUntil,
+} from "../support/start-test-env.js";
 
 describe("approval decisions", () => {
   let env: TestEnv;
   before(async () => {
-    env = await startTestEnv({ env: { APPROVER_USER_IDS: `${PEOPLE.approver.slackId},${PEOPLE.approver2.slackId},${PEOPLE.alice.slackId}` } });
+    env = await startTestEnv({
+      env: { APPROVER_USER_IDS: `${PEOPLE.approver.slackId},${PEOPLE.approver2.slackId},${PEOPLE.alice.slackId}` },
+    });
   });
   after(async () => env.close());
 
@@ -44,7 +54,10 @@ describe("approval decisions", () => {
     assert.match(await ephemeralTo("alice", seen), /your own request/);
     assert.equal((await env.app.store.getRequest(id))?.state, "pending");
     const audit = await env.app.store.listAudit(id);
-    assert.deepEqual(audit.map((a) => a.event), ["submitted"]);
+    assert.deepEqual(
+      audit.map((a) => a.event),
+      ["submitted"],
+    );
   });
 
   it("says so for a request that does not exist or a tampered value", async () => {
@@ -65,21 +78,28 @@ describe("approval decisions", () => {
       env.click("approver", "approve", id),
       env.click("approver2", "deny", id),
     ]);
-    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200]);
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200, 200, 200],
+    );
     await env.waitForState(id, "applied");
     const decisions = (await env.app.store.listAudit(id)).filter((a) => a.event === "approved" || a.event === "denied");
     assert.equal(decisions.length, 1);
     assert.equal(env.jc.bulkCalls.length - bulkBefore, 1);
     await waitUntil(() => env.slack.ephemerals.length - seen >= 3, 3000, "three 'already decided' replies");
     const winner = decisions[0]?.actor;
-    for (const e of env.slack.ephemerals.slice(seen)) assert.match(e.text, new RegExp(`already approved by <@${winner}>`));
+    for (const e of env.slack.ephemerals.slice(seen))
+      assert.match(e.text, new RegExp(`already approved by <@${winner}>`));
   });
 
   it("denies with a reason: message updated, requester told, nothing sent to JumpCloud", async () => {
     const id = await newRequest();
     const bulkBefore = env.jc.bulkCalls.length;
     await env.click("approver", "deny", id);
-    const modal = await env.slack.waitFor("views.open", (c) => (c.args.view as { callback_id?: string }).callback_id === ids.denyModal.callbackId);
+    const modal = await env.slack.waitFor(
+      "views.open",
+      (c) => (c.args.view as { callback_id?: string }).callback_id === ids.denyModal.callbackId,
+    );
     assert.equal(modal.response.ok, true);
     assert.equal((await env.app.store.getRequest(id))?.state, "pending", "clicking Deny alone decides nothing");
     const answer = await env.submitDeny("approver", id, "Titles come from HR <!channel>");
@@ -90,15 +110,27 @@ describe("approval decisions", () => {
     assert.equal(request?.decidedBy, PEOPLE.approver.slackId);
     assert.equal(request?.decisionNote, "Titles come from HR <!channel>");
     await waitUntil(
-      () => /Titles come from HR &lt;!channel&gt;/.test(textOf(env.slack.messages.get(`${request?.approvalChannel}:${request?.approvalTs}`)?.blocks)),
+      () =>
+        /Titles come from HR &lt;!channel&gt;/.test(
+          textOf(env.slack.messages.get(`${request?.approvalChannel}:${request?.approvalTs}`)?.blocks),
+        ),
       3000,
       "the approval message to show the deny reason, escaped",
     );
     const message = env.slack.messages.get(`${request?.approvalChannel}:${request?.approvalTs}`);
-    assert.equal((message?.blocks as { type: string }[]).some((b) => b.type === "actions"), false);
+    assert.equal(
+      (message?.blocks as { type: string }[]).some((b) => b.type === "actions"),
+      false,
+    );
     assert.ok(!textOf(message?.blocks).includes("<!channel>"));
     await waitUntil(
-      () => env.slack.calls.some((c) => c.method === "chat.postMessage" && c.args.channel === PEOPLE.bob.slackId && /denied/i.test(String(c.args.text))),
+      () =>
+        env.slack.calls.some(
+          (c) =>
+            c.method === "chat.postMessage" &&
+            c.args.channel === PEOPLE.bob.slackId &&
+            /denied/i.test(String(c.args.text)),
+        ),
       3000,
       "the denial DM",
     );

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import type { ItemRecord } from "../../src/requests/types.js";
-import { PEOPLE, type Person, type TestEnv, startTestEnv, textOf, waitUntil } from "../support/start-test-env.js";
+import { PEOPLE, type Person, startTestEnv, type TestEnv, textOf, waitUntil } from "../support/start-test-env.js";
 
 async function submitted(env: TestEnv, who: Person, values: Record<string, string>): Promise<number> {
   const form = await env.openForm(who);
@@ -30,17 +30,26 @@ describe("dispatch when the world moves: conflicts, outages, a refused key", () 
     assert.equal(env.jc.bulkCalls.length, 0, "nothing was sent");
     assert.equal(env.jc.users.get(PEOPLE.alice.jcId)?.jobTitle, "Engineering Manager");
     const message = (await env.app.store.listItems(id))[0]?.message ?? "";
-    assert.match(message, /Job title: now "Engineering Manager" in JumpCloud \(was "Engineer" when requested; requested "Staff Engineer"\)/);
+    assert.match(
+      message,
+      /Job title: now "Engineering Manager" in JumpCloud \(was "Engineer" when requested; requested "Staff Engineer"\)/,
+    );
     const request = await env.app.store.getRequest(id);
     await waitUntil(
-      () => /Engineering Manager/.test(textOf(env?.slack.messages.get(`${request?.approvalChannel}:${request?.approvalTs}`)?.blocks)),
+      () =>
+        /Engineering Manager/.test(
+          textOf(env?.slack.messages.get(`${request?.approvalChannel}:${request?.approvalTs}`)?.blocks),
+        ),
       3000,
       "the approval message to show the conflict",
     );
     await waitUntil(
       () =>
         env?.slack.calls.some(
-          (c) => c.method === "chat.postMessage" && c.args.channel === PEOPLE.alice.slackId && /Engineering Manager/.test(textOf(c.args.blocks)),
+          (c) =>
+            c.method === "chat.postMessage" &&
+            c.args.channel === PEOPLE.alice.slackId &&
+            /Engineering Manager/.test(textOf(c.args.blocks)),
         ) ?? false,
       3000,
       "the requester told about the conflict",
@@ -60,8 +69,14 @@ describe("dispatch when the world moves: conflicts, outages, a refused key", () 
     await env.waitForState(b, "failed");
     const searches = env.jc.calls.filter((c) => c.method === "POST" && c.path === "/api/search/systemusers");
     assert.equal(searches.length, 1);
-    assert.deepEqual(searches[0]?.body, { filter: { or: [{ _id: PEOPLE.alice.jcId }, { _id: PEOPLE.bob.jcId }] }, limit: 100 });
-    assert.deepEqual(env.jc.bulkCalls.map((c) => c.body), [[{ id: PEOPLE.alice.jcId, department: "Platform" }]]);
+    assert.deepEqual(searches[0]?.body, {
+      filter: { or: [{ _id: PEOPLE.alice.jcId }, { _id: PEOPLE.bob.jcId }] },
+      limit: 100,
+    });
+    assert.deepEqual(
+      env.jc.bulkCalls.map((c) => c.body),
+      [[{ id: PEOPLE.alice.jcId, department: "Platform" }]],
+    );
   });
 
   it("a second approved request for the same field builds on the first: our own change is no conflict", async () => {
@@ -72,10 +87,10 @@ describe("dispatch when the world moves: conflicts, outages, a refused key", () 
     await env.click("approver", "approve", second);
     await env.waitForState(first, "applied");
     await env.waitForState(second, "applied");
-    assert.deepEqual(env.jc.bulkCalls.map((c) => c.body), [
-      [{ id: PEOPLE.alice.jcId, jobTitle: "Lead" }],
-      [{ id: PEOPLE.alice.jcId, jobTitle: "Principal" }],
-    ]);
+    assert.deepEqual(
+      env.jc.bulkCalls.map((c) => c.body),
+      [[{ id: PEOPLE.alice.jcId, jobTitle: "Lead" }], [{ id: PEOPLE.alice.jcId, jobTitle: "Principal" }]],
+    );
   });
 
   it("with CONFLICT_CHECK=off sends the change as approved, without a lookup", async () => {
@@ -124,7 +139,8 @@ describe("dispatch when the world moves: conflicts, outages, a refused key", () 
     await env.click("approver", "approve", second);
     const alert = await env.slack.waitFor(
       "chat.postMessage",
-      (c) => c.args.channel === env?.config.slack.approvalChannelId && /refuses the bot's API key/.test(String(c.args.text)),
+      (c) =>
+        c.args.channel === env?.config.slack.approvalChannelId && /refuses the bot's API key/.test(String(c.args.text)),
     );
     assert.match(textOf(alert.args.blocks), /no organization selected/);
     await new Promise((r) => setTimeout(r, 1000));
@@ -136,7 +152,9 @@ describe("dispatch when the world moves: conflicts, outages, a refused key", () 
       const item = items[0];
       assert.equal(item?.state, "queued");
     }
-    const alerts = env.slack.calls.filter((c) => c.method === "chat.postMessage" && /refuses the bot's API key/.test(String(c.args.text)));
+    const alerts = env.slack.calls.filter(
+      (c) => c.method === "chat.postMessage" && /refuses the bot's API key/.test(String(c.args.text)),
+    );
     assert.equal(alerts.length, 1, "alerted once");
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
-import { PEOPLE, type Person, type TestEnv, startTestEnv, textOf, waitUntil } from "../support/start-test-env.js";
+import { PEOPLE, type Person, startTestEnv, type TestEnv, textOf, waitUntil } from "../support/start-test-env.js";
 
 /** Requests a job title change for `who` and approves it; returns the request id. */
 async function approvedChange(env: TestEnv, who: Person, jobTitle: string): Promise<number> {
@@ -56,14 +56,20 @@ describe("dispatch to JumpCloud", () => {
     assert.match(items[0]?.message ?? "", /400: invalid attribute name/);
     const request = await env.app.store.getRequest(id);
     await waitUntil(
-      () => /invalid attribute name/.test(textOf(env?.slack.messages.get(`${request?.approvalChannel}:${request?.approvalTs}`)?.blocks)),
+      () =>
+        /invalid attribute name/.test(
+          textOf(env?.slack.messages.get(`${request?.approvalChannel}:${request?.approvalTs}`)?.blocks),
+        ),
       3000,
       "the approval message to report the failure",
     );
     await waitUntil(
       () =>
         env?.slack.calls.some(
-          (c) => c.method === "chat.postMessage" && c.args.channel === PEOPLE.alice.slackId && /invalid attribute name/.test(textOf(c.args.blocks)),
+          (c) =>
+            c.method === "chat.postMessage" &&
+            c.args.channel === PEOPLE.alice.slackId &&
+            /invalid attribute name/.test(textOf(c.args.blocks)),
         ) ?? false,
       3000,
       "the outcome DM with JumpCloud's message",
@@ -119,7 +125,9 @@ describe("dispatch to JumpCloud", () => {
     assert.deepEqual(env.jc.bulkCalls[0]?.body, [{ id: PEOPLE.alice.jcId, jobTitle: "First title" }]);
     assert.deepEqual(env.jc.bulkCalls[1]?.body, [{ id: PEOPLE.alice.jcId, department: "Platform" }]);
     // The second call left only after the first job's results were read.
-    const firstDone = env.jc.calls.filter((c) => c.route === "results").find((c) => c.at > (env?.jc.bulkCalls[0]?.at ?? 0) + 100);
+    const firstDone = env.jc.calls
+      .filter((c) => c.route === "results")
+      .find((c) => c.at > (env?.jc.bulkCalls[0]?.at ?? 0) + 100);
     assert.ok(firstDone && (env.jc.bulkCalls[1]?.at ?? 0) >= firstDone.at);
   });
 
@@ -136,7 +144,10 @@ describe("dispatch to JumpCloud", () => {
     assert.equal(items[0]?.state, "queued");
     assert.ok(Date.parse(items[0]?.readyAt ?? "") > Date.now() + 4000, "the next try waits a while");
     await waitUntil(
-      () => /Waiting for JumpCloud/.test(textOf(env?.slack.messages.get(`${request?.approvalChannel}:${request?.approvalTs}`)?.blocks)),
+      () =>
+        /Waiting for JumpCloud/.test(
+          textOf(env?.slack.messages.get(`${request?.approvalChannel}:${request?.approvalTs}`)?.blocks),
+        ),
       3000,
       "the approval message to say it is waiting",
     );

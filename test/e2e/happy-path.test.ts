@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ids } from "../../src/slack/ids.js";
-import { APPROVAL_CHANNEL, PEOPLE, SECRETS, type TestEnv, startTestEnv, textOf } from "../support/start-test-env.js";
+import { APPROVAL_CHANNEL, PEOPLE, SECRETS, startTestEnv, type TestEnv, textOf } from "../support/start-test-env.js";
 
 describe("a self-service request, end to end", () => {
   let env: TestEnv;
@@ -107,7 +107,9 @@ async function waitForMessage(env: TestEnv, at: { channel: string; ts: string },
     if (m && pattern.test(textOf(m.blocks))) return;
     await new Promise((r) => setTimeout(r, 10));
   }
-  throw new Error(`approval message never matched ${pattern}: ${textOf(env.slack.messages.get(`${at.channel}:${at.ts}`)?.blocks)}`);
+  throw new Error(
+    `approval message never matched ${pattern}: ${textOf(env.slack.messages.get(`${at.channel}:${at.ts}`)?.blocks)}`,
+  );
 }
 
 async function waitForDms(env: TestEnv, userId: string, count: number): Promise<string[]> {

@@ -3,9 +3,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { startFakeJumpCloud, type FakeJumpCloud } from "../../src/sim/fake-jumpcloud.js";
+import { fileURLToPath } from "node:url";
+import { type FakeJumpCloud, startFakeJumpCloud } from "../../src/sim/fake-jumpcloud.js";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.js";
 import { SECRETS, seedUsers } from "../support/start-test-env.js";
 
@@ -52,7 +52,13 @@ describe("the bot process", () => {
     assert.equal(code, 1);
     assert.ok(Date.now() - started < 5000, "a broken config must fail fast");
     const out = p.output();
-    for (const name of ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "APPROVAL_CHANNEL_ID", "APPROVER_USER_IDS", "BATCH_MAX_SIZE"]) {
+    for (const name of [
+      "SLACK_BOT_TOKEN",
+      "SLACK_SIGNING_SECRET",
+      "APPROVAL_CHANNEL_ID",
+      "APPROVER_USER_IDS",
+      "BATCH_MAX_SIZE",
+    ]) {
       assert.match(out, new RegExp(name), `names ${name}`);
     }
     assert.doesNotMatch(out, /SECRET1|SECRET2|SECRET3/);

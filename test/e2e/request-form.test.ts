@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
 import { ids } from "../../src/slack/ids.js";
-import { PEOPLE, SECRETS, type TestEnv, startTestEnv, textOf, waitUntil } from "../support/start-test-env.js";
 import { sendSlashCommand, signBody } from "../support/slack-request.js";
+import { PEOPLE, SECRETS, startTestEnv, type TestEnv, textOf, waitUntil } from "../support/start-test-env.js";
 
 describe("the request form", () => {
   let env: TestEnv;
@@ -27,7 +27,12 @@ describe("the request form", () => {
   it("shows each validation error under its field and stores nothing", async () => {
     const form = await env.openForm("alice");
     const before = await env.app.store.listRequestsByRequester(PEOPLE.alice.slackId, 100);
-    const answer = await env.submitForm("alice", form, { "Work phone": "call me maybe", "First name": "A\u0007lice" }, "   ");
+    const answer = await env.submitForm(
+      "alice",
+      form,
+      { "Work phone": "call me maybe", "First name": "A\u0007lice" },
+      "   ",
+    );
     assert.equal(answer.json?.response_action, "errors");
     assert.deepEqual(Object.keys(answer.json?.errors ?? {}).sort(), [
       ids.requestModal.fieldBlock("firstname"),
@@ -124,12 +129,25 @@ describe("the request form", () => {
   it("refuses a bad signature with 401 and does nothing", async () => {
     const calls = env.slack.calls.length;
     const requests = await env.app.store.listRequestsByRequester(PEOPLE.alice.slackId, 100);
-    const wrong = await sendSlashCommand(env.baseUrl, "not-the-secret", { user_id: PEOPLE.alice.slackId, trigger_id: env.slack.issueTrigger() });
+    const wrong = await sendSlashCommand(env.baseUrl, "not-the-secret", {
+      user_id: PEOPLE.alice.slackId,
+      trigger_id: env.slack.issueTrigger(),
+    });
     assert.equal(wrong.status, 401);
     const stale = Math.floor(Date.now() / 1000) - 6 * 60;
-    const old = await sendSlashCommand(env.baseUrl, SECRETS.signingSecret, { user_id: PEOPLE.alice.slackId }, { timestamp: stale });
+    const old = await sendSlashCommand(
+      env.baseUrl,
+      SECRETS.signingSecret,
+      { user_id: PEOPLE.alice.slackId },
+      { timestamp: stale },
+    );
     assert.equal(old.status, 401);
-    const missing = await sendSlashCommand(env.baseUrl, SECRETS.signingSecret, { user_id: PEOPLE.alice.slackId }, { omitHeaders: true });
+    const missing = await sendSlashCommand(
+      env.baseUrl,
+      SECRETS.signingSecret,
+      { user_id: PEOPLE.alice.slackId },
+      { omitHeaders: true },
+    );
     assert.equal(missing.status, 401);
     assert.ok(signBody("x", 1, "y").startsWith("v0="));
     await new Promise((r) => setTimeout(r, 100));

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { ids } from "../../src/slack/ids.js";
-import { PEOPLE, SECRETS, type TestEnv, startTestEnv, textOf, waitUntil } from "../support/start-test-env.js";
 import { blockActionsPayload, sendInteraction } from "../support/slack-request.js";
+import { PEOPLE, SECRETS, startTestEnv, type TestEnv, textOf, waitUntil } from "../support/start-test-env.js";
 
 async function submitted(env: TestEnv, jobTitle = "Lead"): Promise<number> {
   const form = await env.openForm("alice");
@@ -15,7 +15,10 @@ async function submitted(env: TestEnv, jobTitle = "Lead"): Promise<number> {
 
 function receiptDm(env: TestEnv, requestId: number) {
   return env.slack.calls.find(
-    (c) => c.method === "chat.postMessage" && c.args.channel === PEOPLE.alice.slackId && String(c.args.text).includes(`#${requestId} was sent`),
+    (c) =>
+      c.method === "chat.postMessage" &&
+      c.args.channel === PEOPLE.alice.slackId &&
+      String(c.args.text).includes(`#${requestId} was sent`),
   );
 }
 
@@ -39,7 +42,11 @@ describe("request lifecycle beyond the decision", () => {
     assert.equal(requests.length, 1);
     await env.approvalMessage(requests[0]?.id ?? 0);
     await new Promise((r) => setTimeout(r, 100));
-    assert.equal(env.slack.callsTo("chat.postMessage").filter((c) => c.args.channel === env?.config.slack.approvalChannelId).length, 1);
+    assert.equal(
+      env.slack.callsTo("chat.postMessage").filter((c) => c.args.channel === env?.config.slack.approvalChannelId)
+        .length,
+      1,
+    );
   });
 
   it("lets the requester withdraw a pending request from the receipt DM", async () => {
@@ -59,7 +66,13 @@ describe("request lifecycle beyond the decision", () => {
       sendInteraction(
         env?.baseUrl ?? "",
         SECRETS.signingSecret,
-        blockActionsPayload({ user, action_id: ids.actions.cancel, value: String(id), channel: dmChannel, message_ts: dmTs }),
+        blockActionsPayload({
+          user,
+          action_id: ids.actions.cancel,
+          value: String(id),
+          channel: dmChannel,
+          message_ts: dmTs,
+        }),
       );
     await click(PEOPLE.bob.slackId);
     await waitUntil(() => (env?.slack.ephemerals.length ?? 0) > 0, 3000, "a refusal");
@@ -70,13 +83,23 @@ describe("request lifecycle beyond the decision", () => {
     await env.waitForState(id, "cancelled");
     const request = await env.app.store.getRequest(id);
     await waitUntil(
-      () => /Withdrawn/i.test(textOf(env?.slack.messages.get(`${request?.approvalChannel}:${request?.approvalTs}`)?.blocks)),
+      () =>
+        /Withdrawn/i.test(
+          textOf(env?.slack.messages.get(`${request?.approvalChannel}:${request?.approvalTs}`)?.blocks),
+        ),
       3000,
       "the approval message to say withdrawn",
     );
     const approval = env.slack.messages.get(`${request?.approvalChannel}:${request?.approvalTs}`);
-    assert.equal((approval?.blocks as { type: string }[]).some((b) => b.type === "actions"), false);
-    await waitUntil(() => (env?.slack.messages.get(`${dmChannel}:${dmTs}`)?.updates ?? 0) > 0, 3000, "the receipt DM updated");
+    assert.equal(
+      (approval?.blocks as { type: string }[]).some((b) => b.type === "actions"),
+      false,
+    );
+    await waitUntil(
+      () => (env?.slack.messages.get(`${dmChannel}:${dmTs}`)?.updates ?? 0) > 0,
+      3000,
+      "the receipt DM updated",
+    );
     const dm = env.slack.messages.get(`${dmChannel}:${dmTs}`);
     assert.equal(JSON.stringify(dm?.blocks).includes(ids.actions.cancel), false);
 
@@ -84,10 +107,13 @@ describe("request lifecycle beyond the decision", () => {
     await env.click("approver", "approve", id);
     await waitUntil(() => /withdrawn/.test(env?.slack.ephemerals.at(-1)?.text ?? ""), 3000, "already withdrawn");
     assert.equal(env.jc.bulkCalls.length, 0);
-    assert.deepEqual((await env.app.store.listAudit(id)).map((a) => [a.event, a.actor]), [
-      ["submitted", PEOPLE.alice.slackId],
-      ["cancelled", PEOPLE.alice.slackId],
-    ]);
+    assert.deepEqual(
+      (await env.app.store.listAudit(id)).map((a) => [a.event, a.actor]),
+      [
+        ["submitted", PEOPLE.alice.slackId],
+        ["cancelled", PEOPLE.alice.slackId],
+      ],
+    );
   });
 
   it("reminds once in the thread, then expires a request nobody decided", async () => {
@@ -97,22 +123,31 @@ describe("request lifecycle beyond the decision", () => {
     const request = await env.app.store.getRequest(id);
     await env.waitForState(id, "expired", 6000);
     await waitUntil(
-      () => /Expired/i.test(textOf(env?.slack.messages.get(`${request?.approvalChannel}:${request?.approvalTs}`)?.blocks)),
+      () =>
+        /Expired/i.test(textOf(env?.slack.messages.get(`${request?.approvalChannel}:${request?.approvalTs}`)?.blocks)),
       3000,
       "the approval message to say expired",
     );
-    const reminders = env.slack.calls.filter((c) => c.method === "chat.postMessage" && c.args.thread_ts === request?.approvalTs);
+    const reminders = env.slack.calls.filter(
+      (c) => c.method === "chat.postMessage" && c.args.thread_ts === request?.approvalTs,
+    );
     assert.equal(reminders.length, 1);
     assert.match(String(reminders[0]?.args.text), new RegExp(`#${id} is still waiting`));
     await waitUntil(
       () =>
         env?.slack.calls.some(
-          (c) => c.method === "chat.postMessage" && c.args.channel === PEOPLE.alice.slackId && /expired/i.test(String(c.args.text) + textOf(c.args.blocks)),
+          (c) =>
+            c.method === "chat.postMessage" &&
+            c.args.channel === PEOPLE.alice.slackId &&
+            /expired/i.test(String(c.args.text) + textOf(c.args.blocks)),
         ) ?? false,
       3000,
       "the requester told it expired",
     );
-    assert.deepEqual((await env.app.store.listAudit(id)).map((a) => a.event), ["submitted", "reminded", "expired"]);
+    assert.deepEqual(
+      (await env.app.store.listAudit(id)).map((a) => a.event),
+      ["submitted", "reminded", "expired"],
+    );
     // Expired means undecidable.
     await env.click("approver", "approve", id);
     await waitUntil(() => /expired/.test(env?.slack.ephemerals.at(-1)?.text ?? ""), 3000, "already expired");
@@ -124,7 +159,11 @@ describe("request lifecycle beyond the decision", () => {
     env.slack.setUsergroup("S0000000001", [PEOPLE.approver2.slackId]);
     const id = await submitted(env);
     await env.click("approver", "approve", id);
-    await waitUntil(() => /Only approvers/.test(env?.slack.ephemerals.at(-1)?.text ?? ""), 3000, "refusal of a non-member");
+    await waitUntil(
+      () => /Only approvers/.test(env?.slack.ephemerals.at(-1)?.text ?? ""),
+      3000,
+      "refusal of a non-member",
+    );
     await env.click("approver2", "approve", id);
     await env.waitForState(id, "applied");
   });

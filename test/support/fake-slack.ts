@@ -11,8 +11,8 @@
  * It also serves response_url endpoints (`responseUrl()`) and files.uploadV2's upload URLs.
  */
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
 // ---------------------------------------------------------------------------------------------
@@ -160,7 +160,16 @@ export interface FakeSlack {
 const MESSAGE_MAX_BLOCKS = 50;
 const MODAL_MAX_BLOCKS = 100;
 const MESSAGE_TEXT_MAX = 40000;
-const KNOWN_BLOCK_TYPES = new Set(["section", "header", "divider", "context", "actions", "input", "rich_text", "image"]);
+const KNOWN_BLOCK_TYPES = new Set([
+  "section",
+  "header",
+  "divider",
+  "context",
+  "actions",
+  "input",
+  "rich_text",
+  "image",
+]);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -191,7 +200,8 @@ function checkText(p: Problems, obj: unknown, pointer: string, rule: TextRule): 
   }
   if (!isRecord(obj)) return p.add(pointer, "must be a text object");
   if (rule.plainOnly && obj.type !== "plain_text") return p.add(`${pointer}/type`, "must be plain_text");
-  if (obj.type !== "plain_text" && obj.type !== "mrkdwn") return p.add(`${pointer}/type`, "must be plain_text or mrkdwn");
+  if (obj.type !== "plain_text" && obj.type !== "mrkdwn")
+    return p.add(`${pointer}/type`, "must be plain_text or mrkdwn");
   if (typeof obj.text !== "string") return p.add(`${pointer}/text`, "missing required field: text");
   if (obj.text.length === 0) p.add(`${pointer}/text`, "must be more than 0 characters");
   p.maxLength(`${pointer}/text`, obj.text, rule.max);
@@ -251,7 +261,8 @@ function checkElement(p: Problems, el: unknown, pointer: string): void {
       checkOptions(p, el.options, `${pointer}/options`, 100);
       // Slack requires initial options to be among the options.
       const known = new Set(Array.isArray(el.options) ? el.options.map(optionKey) : []);
-      const initial = el.type === "static_select" ? (el.initial_option === undefined ? [] : [el.initial_option]) : el.initial_options;
+      const initial =
+        el.type === "static_select" ? (el.initial_option === undefined ? [] : [el.initial_option]) : el.initial_options;
       if (Array.isArray(el.options) && Array.isArray(initial)) {
         for (const opt of initial) {
           if (!known.has(optionKey(opt))) p.add(`${pointer}/initial_option`, "must match one of the provided options");
@@ -329,7 +340,8 @@ function checkBlocks(p: Problems, blocks: unknown, pointer: string, surface: "me
             checkElement(p, el, `${at}/elements/${j}`);
             // action_id must be unique among the elements of its block.
             if (isRecord(el) && typeof el.action_id === "string") {
-              if (actionIds.has(el.action_id)) p.add(`${at}/elements/${j}/action_id`, `duplicate action_id ${el.action_id}`);
+              if (actionIds.has(el.action_id))
+                p.add(`${at}/elements/${j}/action_id`, `duplicate action_id ${el.action_id}`);
               actionIds.add(el.action_id);
             }
           });
@@ -513,7 +525,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const msgKey = (channel: string, ts: string): string => `${channel}:${ts}`;
 
   /** U… channels are DMs addressed by user id (Slack answers with the D… channel). */
-  const resolveChannel = (channel: string): string => (channel.startsWith("U") || channel.startsWith("W") ? `D${channel}` : channel);
+  const resolveChannel = (channel: string): string =>
+    channel.startsWith("U") || channel.startsWith("W") ? `D${channel}` : channel;
 
   const userPayload = (u: FakeSlackUser): MethodResult => {
     const name = u.name ?? u.id.toLowerCase();
@@ -548,7 +561,12 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const checkMessage = (args: SlackArgs, requireContent: boolean): MethodResult | undefined => {
     const text = args.text;
     const blocks = args.blocks;
-    if (requireContent && (text === undefined || text === "") && blocks === undefined && args.attachments === undefined) {
+    if (
+      requireContent &&
+      (text === undefined || text === "") &&
+      blocks === undefined &&
+      args.attachments === undefined
+    ) {
       return { ok: false, error: "no_text" };
     }
     if (typeof text === "string" && text.length > MESSAGE_TEXT_MAX) return { ok: false, error: "msg_too_long" };
@@ -577,7 +595,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     const id = str(args.trigger_id) ?? str(args.interactivity_pointer);
     const trigger = id === undefined ? undefined : triggers.get(id);
     if (!id || !trigger) return { error: { ok: false, error: "invalid_trigger_id" } };
-    if (trigger.used || now() - trigger.issuedAt > triggerTtlMs) return { error: { ok: false, error: "expired_trigger_id" } };
+    if (trigger.used || now() - trigger.issuedAt > triggerTtlMs)
+      return { error: { ok: false, error: "expired_trigger_id" } };
     return {
       userId: trigger.userId,
       consume: () => {
@@ -715,7 +734,12 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         channel,
         ts,
         text: message.text,
-        message: { text: message.text, user: BOT_USER_ID, bot_id: BOT_ID, ...(message.blocks ? { blocks: message.blocks } : {}) },
+        message: {
+          text: message.text,
+          user: BOT_USER_ID,
+          bot_id: BOT_ID,
+          ...(message.blocks ? { blocks: message.blocks } : {}),
+        },
       };
     },
 
@@ -752,11 +776,18 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       const channel = resolveChannel(str(args.channel) ?? "");
       const ts = str(args.message_ts) ?? "";
       if (!messages.has(msgKey(channel, ts))) return { ok: false, error: "message_not_found" };
-      return { ok: true, channel, permalink: `https://example-workspace.slack.com/archives/${channel}/p${ts.replace(".", "")}` };
+      return {
+        ok: true,
+        channel,
+        permalink: `https://example-workspace.slack.com/archives/${channel}/p${ts.replace(".", "")}`,
+      };
     },
 
     "conversations.open": (args) => {
-      const list = (str(args.users) ?? "").split(",").map((u) => u.trim()).filter((u) => u.length > 0);
+      const list = (str(args.users) ?? "")
+        .split(",")
+        .map((u) => u.trim())
+        .filter((u) => u.length > 0);
       const channelArg = str(args.channel);
       if (list.length === 0 && channelArg) return { ok: true, channel: { id: channelArg } };
       if (list.length === 0) return { ok: false, error: "users_list_not_supplied" };
@@ -849,7 +880,13 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     return failure;
   };
 
-  const handleApi = (req: IncomingMessage, res: ServerResponse, method: string, raw: Buffer, query: URLSearchParams): void => {
+  const handleApi = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    raw: Buffer,
+    query: URLSearchParams,
+  ): void => {
     const contentType = req.headers["content-type"] ?? "";
     let fields: Record<string, unknown> = Object.fromEntries(query.entries());
     const text = raw.toString("utf8");
@@ -901,10 +938,17 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     // Control endpoints for `npm run slack-sim` / `slack-send` (tests call the methods directly).
     if (path === "/__sim/calls" && req.method === "GET") return sendJson(res, 200, calls);
     if (path === "/__sim/trigger" && req.method === "POST") {
-      return sendJson(res, 200, { trigger_id: service.issueTrigger(url.searchParams.get("user") ?? undefined), response_url: service.responseUrl() });
+      return sendJson(res, 200, {
+        trigger_id: service.issueTrigger(url.searchParams.get("user") ?? undefined),
+        response_url: service.responseUrl(),
+      });
     }
     if (path === "/__sim/views" && req.method === "GET") {
-      return sendJson(res, 200, [...views.entries()].map(([id, v]) => ({ id, userId: v.userId, view: v.view })));
+      return sendJson(
+        res,
+        200,
+        [...views.entries()].map(([id, v]) => ({ id, userId: v.userId, view: v.view })),
+      );
     }
 
     const upload = /^\/upload\/([^/]+)$/.exec(path);
@@ -930,7 +974,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         // keep the text
       }
       responses.push({ path, body, at: now() });
-      record("response_url", isRecord(body) ? { ...body, response_url: path } : { body, response_url: path }, 200, { ok: true });
+      record("response_url", isRecord(body) ? { ...body, response_url: path } : { body, response_url: path }, 200, {
+        ok: true,
+      });
       res.writeHead(200, { "content-type": "text/plain" }).end("ok");
       return;
     }
@@ -988,8 +1034,9 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         const timer = setTimeout(() => {
           cleanup();
           const seen =
-            calls.map((c) => `${c.method}${c.response.ok === false ? `(${String(c.response.error)})` : ""}`).join(", ") ||
-            "none";
+            calls
+              .map((c) => `${c.method}${c.response.ok === false ? `(${String(c.response.error)})` : ""}`)
+              .join(", ") || "none";
           reject(new Error(`fake Slack: no matching ${method} call within ${timeoutMs} ms; calls seen: ${seen}`));
         }, timeoutMs);
         const cleanup = (): void => {

@@ -276,7 +276,8 @@ export function blockActionsPayload(input: BlockActionsInput): Record<string, un
       blocks: [],
     },
     state: { values: {} },
-    response_url: input.response_url ?? "https://hooks.slack.com/actions/T0000000001/3333333333333/PLACEHOLDERresponseUrlSecret",
+    response_url:
+      input.response_url ?? "https://hooks.slack.com/actions/T0000000001/3333333333333/PLACEHOLDERresponseUrlSecret",
     actions: [action],
   };
 }

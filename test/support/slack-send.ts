@@ -49,9 +49,16 @@ if (what === "command") {
   const requestId = rest[0] ?? fail("give the request id");
   const t = await trigger();
   // Clicked on the request's approval message, as in Slack.
-  const calls = (await (await fetch(`${sim}/__sim/calls`)).json()) as { method: string; args: Record<string, unknown>; response: Record<string, unknown> }[];
+  const calls = (await (await fetch(`${sim}/__sim/calls`)).json()) as {
+    method: string;
+    args: Record<string, unknown>;
+    response: Record<string, unknown>;
+  }[];
   const posted = calls.find(
-    (c) => c.method === "chat.postMessage" && JSON.stringify(c.args.blocks ?? "").includes(`"value":"${requestId}"`) && c.response.ok,
+    (c) =>
+      c.method === "chat.postMessage" &&
+      JSON.stringify(c.args.blocks ?? "").includes(`"value":"${requestId}"`) &&
+      c.response.ok,
   );
   const payload = blockActionsPayload({
     user: userId,
@@ -65,8 +72,16 @@ if (what === "command") {
   console.log(answer.status, answer.body || "(empty ack)");
   if (what === "deny" && answer.status === 200) {
     await new Promise((r) => setTimeout(r, 300));
-    const views = (await (await fetch(`${sim}/__sim/views`)).json()) as { id: string; userId?: string; view: { callback_id: string; private_metadata: string } }[];
-    const modal = views.filter((v) => v.view.callback_id === ids.denyModal.callbackId && v.view.private_metadata.includes(`${requestId}`)).at(-1);
+    const views = (await (await fetch(`${sim}/__sim/views`)).json()) as {
+      id: string;
+      userId?: string;
+      view: { callback_id: string; private_metadata: string };
+    }[];
+    const modal = views
+      .filter(
+        (v) => v.view.callback_id === ids.denyModal.callbackId && v.view.private_metadata.includes(`${requestId}`),
+      )
+      .at(-1);
     if (!modal) fail("the deny modal did not open (see the ephemeral reply in /__sim/calls)");
     const submit = await sendInteraction(
       bot,
@@ -77,7 +92,13 @@ if (what === "command") {
           id: modal.id,
           callback_id: modal.view.callback_id,
           private_metadata: modal.view.private_metadata,
-          state: { values: { [ids.denyModal.reasonBlock]: { [ids.denyModal.reasonAction]: { type: "plain_text_input", value: rest[1] ?? "" } } } },
+          state: {
+            values: {
+              [ids.denyModal.reasonBlock]: {
+                [ids.denyModal.reasonAction]: { type: "plain_text_input", value: rest[1] ?? "" },
+              },
+            },
+          },
         },
       }),
     );
@@ -85,20 +106,27 @@ if (what === "command") {
   }
   await showEphemerals();
 } else if (what === "submit") {
-  const views = (await (await fetch(`${sim}/__sim/views`)).json()) as { id: string; userId?: string; view: { callback_id: string; blocks: Block[]; private_metadata: string } }[];
+  const views = (await (await fetch(`${sim}/__sim/views`)).json()) as {
+    id: string;
+    userId?: string;
+    view: { callback_id: string; blocks: Block[]; private_metadata: string };
+  }[];
   const open = views.filter((v) => v.userId === userId && v.view.callback_id === ids.requestModal.callbackId).at(-1);
   if (!open) fail(`no open request modal for ${userId}: run 'slack-send command ${userId} ""' first`);
   const reasonAt = rest.indexOf("--reason");
   const reason = reasonAt >= 0 ? (rest[reasonAt + 1] ?? "") : "Requested with slack-send";
   const labels = new Set(open.view.blocks.map((b) => b.label?.text).filter(Boolean));
   const values = Object.fromEntries(
-    rest.filter((_, i) => reasonAt < 0 || (i !== reasonAt && i !== reasonAt + 1)).map((pair) => {
-      const at = pair.indexOf("=");
-      return [pair.slice(0, at), pair.slice(at + 1)];
-    }),
+    rest
+      .filter((_, i) => reasonAt < 0 || (i !== reasonAt && i !== reasonAt + 1))
+      .map((pair) => {
+        const at = pair.indexOf("=");
+        return [pair.slice(0, at), pair.slice(at + 1)];
+      }),
   );
   const unknown = Object.keys(values).filter((label) => !labels.has(label));
-  if (unknown.length > 0) fail(`no field labelled ${unknown.join(", ")} in the modal; it has: ${[...labels].join(", ")}`);
+  if (unknown.length > 0)
+    fail(`no field labelled ${unknown.join(", ")} in the modal; it has: ${[...labels].join(", ")}`);
   const state: Record<string, Record<string, unknown>> = {};
   for (const block of open.view.blocks) {
     if (block.type !== "input" || !block.block_id || !block.element) continue;
@@ -107,12 +135,26 @@ if (what === "command") {
     state[block.block_id] =
       e.type === "users_select"
         ? { [e.action_id]: { type: e.type, selected_user: values[label] ?? e.initial_user ?? null } }
-        : { [e.action_id]: { type: e.type, value: block.block_id === ids.requestModal.reasonBlock ? reason : (values[label] ?? e.initial_value ?? null) } };
+        : {
+            [e.action_id]: {
+              type: e.type,
+              value:
+                block.block_id === ids.requestModal.reasonBlock ? reason : (values[label] ?? e.initial_value ?? null),
+            },
+          };
   }
   const answer = await sendInteraction(
     bot,
     secret,
-    viewSubmissionPayload({ user: userId, view: { id: open.id, callback_id: open.view.callback_id, private_metadata: open.view.private_metadata, state: { values: state } } }),
+    viewSubmissionPayload({
+      user: userId,
+      view: {
+        id: open.id,
+        callback_id: open.view.callback_id,
+        private_metadata: open.view.private_metadata,
+        state: { values: state },
+      },
+    }),
   );
   console.log(answer.status, answer.body || "(empty ack: modal closed)");
 } else {
@@ -122,7 +164,13 @@ if (what === "command") {
 /** Replies only the clicker sees would otherwise be invisible here: print them. */
 async function showEphemerals(): Promise<void> {
   await new Promise((r) => setTimeout(r, 300));
-  const calls = (await (await fetch(`${sim}/__sim/calls`)).json()) as { method: string; args: Record<string, unknown>; at: number }[];
-  const recent = calls.filter((c) => (c.method === "chat.postEphemeral" || c.method === "response_url") && c.at > started);
+  const calls = (await (await fetch(`${sim}/__sim/calls`)).json()) as {
+    method: string;
+    args: Record<string, unknown>;
+    at: number;
+  }[];
+  const recent = calls.filter(
+    (c) => (c.method === "chat.postEphemeral" || c.method === "response_url") && c.at > started,
+  );
   for (const c of recent) console.log(`(only ${userId} sees) ${String(c.args.text ?? "")}`);
 }

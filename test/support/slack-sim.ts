@@ -6,8 +6,9 @@
  * Env: SLACK_SIM_PORT (8788), SLACK_SIM_USERS ("U0000000001=alice@example.com,…": Slack users
  * and their emails; defaults match `npm run jc-sim`'s sample users).
  */
-import { startFakeSlack } from "./fake-slack.js";
+
 import { sampleUsers } from "../../src/sim/fake-jumpcloud.js";
+import { startFakeSlack } from "./fake-slack.js";
 
 const port = Number(process.env.SLACK_SIM_PORT ?? 8788);
 const users = process.env.SLACK_SIM_USERS

@@ -2,7 +2,12 @@ import { Writable } from "node:stream";
 import { type RunningApp, startApp } from "../../src/app.js";
 import { type Config, loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
-import { type FakeJumpCloud, type FakeJumpCloudOptions, type SeedUser, startFakeJumpCloud } from "../../src/sim/fake-jumpcloud.js";
+import {
+  type FakeJumpCloud,
+  type FakeJumpCloudOptions,
+  type SeedUser,
+  startFakeJumpCloud,
+} from "../../src/sim/fake-jumpcloud.js";
 import { ids } from "../../src/slack/ids.js";
 import { type FakeSlack, type SlackCall, startFakeSlack } from "./fake-slack.js";
 import { blockActionsPayload, sendInteraction, sendSlashCommand, viewSubmissionPayload } from "./slack-request.js";
@@ -43,10 +48,29 @@ export function seedUsers(): SeedUser[] {
       ],
       attributes: [{ name: "costCode", value: "CC-100" }],
     },
-    { _id: PEOPLE.approver.jcId, email: PEOPLE.approver.email, username: "approver", firstname: "Appro", lastname: "Ver" },
-    { _id: PEOPLE.approver2.jcId, email: PEOPLE.approver2.email, username: "approver2", firstname: "Second", lastname: "Approver" },
+    {
+      _id: PEOPLE.approver.jcId,
+      email: PEOPLE.approver.email,
+      username: "approver",
+      firstname: "Appro",
+      lastname: "Ver",
+    },
+    {
+      _id: PEOPLE.approver2.jcId,
+      email: PEOPLE.approver2.email,
+      username: "approver2",
+      firstname: "Second",
+      lastname: "Approver",
+    },
     { _id: PEOPLE.admin.jcId, email: PEOPLE.admin.email, username: "admin", firstname: "Ad", lastname: "Min" },
-    { _id: PEOPLE.bob.jcId, email: PEOPLE.bob.email, username: "bob", firstname: "Bob", lastname: "Builder", jobTitle: "Builder" },
+    {
+      _id: PEOPLE.bob.jcId,
+      email: PEOPLE.bob.email,
+      username: "bob",
+      firstname: "Bob",
+      lastname: "Builder",
+      jobTitle: "Builder",
+    },
   ];
 }
 
@@ -58,7 +82,11 @@ export interface TestEnv {
   baseUrl: string;
   logs: string[];
   /** Sends `/jc-update <text>` as `who` with a fresh trigger id. */
-  command(who: Person, text?: string, opts?: { timestamp?: number; signature?: string }): ReturnType<typeof sendSlashCommand>;
+  command(
+    who: Person,
+    text?: string,
+    opts?: { timestamp?: number; signature?: string },
+  ): ReturnType<typeof sendSlashCommand>;
   /** Runs the command and returns the request modal once it is filled in. */
   openForm(who: Person, text?: string): Promise<OpenedForm>;
   /** Submits a request modal with values by field label (others keep their initial value). */
@@ -90,7 +118,8 @@ export async function startTestEnv(
   options: { env?: Record<string, string>; jc?: Partial<FakeJumpCloudOptions>; users?: SeedUser[] } = {},
 ): Promise<TestEnv> {
   const slack = await startFakeSlack();
-  for (const [name, p] of Object.entries(PEOPLE)) slack.addUser({ id: p.slackId, email: p.email, name, realName: name });
+  for (const [name, p] of Object.entries(PEOPLE))
+    slack.addUser({ id: p.slackId, email: p.email, name, realName: name });
   const jc = await startFakeJumpCloud({ apiKey: SECRETS.apiKey, users: options.users ?? seedUsers(), ...options.jc });
   const config = loadConfig({
     SLACK_BOT_TOKEN: SECRETS.botToken,
@@ -133,7 +162,13 @@ export async function startTestEnv(
       return sendSlashCommand(
         baseUrl,
         secret,
-        { user_id: PEOPLE[who].slackId, user_name: who, text, trigger_id: slack.issueTrigger(PEOPLE[who].slackId), response_url: slack.responseUrl() },
+        {
+          user_id: PEOPLE[who].slackId,
+          user_name: who,
+          text,
+          trigger_id: slack.issueTrigger(PEOPLE[who].slackId),
+          response_url: slack.responseUrl(),
+        },
         opts,
       );
     },
@@ -164,9 +199,12 @@ export async function startTestEnv(
         unused.delete(label);
         const element = block.element;
         if (element.type === "users_select") {
-          state[block.block_id] = { [element.action_id]: { type: "users_select", selected_user: given ?? element.initial_user ?? null } };
+          state[block.block_id] = {
+            [element.action_id]: { type: "users_select", selected_user: given ?? element.initial_user ?? null },
+          };
         } else {
-          const value = block.block_id === ids.requestModal.reasonBlock ? reason : (given ?? element.initial_value ?? null);
+          const value =
+            block.block_id === ids.requestModal.reasonBlock ? reason : (given ?? element.initial_value ?? null);
           state[block.block_id] = { [element.action_id]: { type: "plain_text_input", value } };
         }
       }
@@ -176,7 +214,12 @@ export async function startTestEnv(
         secret,
         viewSubmissionPayload({
           user: PEOPLE[who].slackId,
-          view: { id: form.viewId, callback_id: form.view.callback_id, private_metadata: form.view.private_metadata, state: { values: state } },
+          view: {
+            id: form.viewId,
+            callback_id: form.view.callback_id,
+            private_metadata: form.view.private_metadata,
+            state: { values: state },
+          },
         }),
       );
       return { status: answer.status, json: answer.json as SubmitAnswer["json"] };
@@ -209,22 +252,35 @@ export async function startTestEnv(
           view: {
             callback_id: ids.denyModal.callbackId,
             private_metadata: JSON.stringify({ requestId }),
-            state: { values: { [ids.denyModal.reasonBlock]: { [ids.denyModal.reasonAction]: { type: "plain_text_input", value: reason } } } },
+            state: {
+              values: {
+                [ids.denyModal.reasonBlock]: {
+                  [ids.denyModal.reasonAction]: { type: "plain_text_input", value: reason },
+                },
+              },
+            },
           },
         }),
       );
       return { status: answer.status, json: answer.json as SubmitAnswer["json"] };
     },
     async approvalMessage(requestId) {
-      await waitUntil(async () => Boolean((await app.store.getRequest(requestId))?.approvalTs), 5000, `approval message of #${requestId}`);
+      await waitUntil(
+        async () => Boolean((await app.store.getRequest(requestId))?.approvalTs),
+        5000,
+        `approval message of #${requestId}`,
+      );
       const request = await app.store.getRequest(requestId);
       const stored = slack.messages.get(`${request?.approvalChannel}:${request?.approvalTs}`);
       if (!stored) throw new Error("approval message not found in fake Slack");
       return { channel: stored.channel, ts: stored.ts, text: stored.text, blocks: stored.blocks ?? [] };
     },
     async waitForState(requestId, state, timeoutMs = 8000) {
-      await waitUntil(async () => (await app.store.getRequest(requestId))?.state === state, timeoutMs, `request #${requestId} to be ${state}`, async () =>
-        JSON.stringify(await app.store.getRequest(requestId)),
+      await waitUntil(
+        async () => (await app.store.getRequest(requestId))?.state === state,
+        timeoutMs,
+        `request #${requestId} to be ${state}`,
+        async () => JSON.stringify(await app.store.getRequest(requestId)),
       );
     },
     async close() {

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type FieldDef, STANDARD_FIELDS } from "../../src/requests/fields.js";
-import { REQUEST_STATES, type Change, type ItemRecord, type RequestRecord, type RequestState } from "../../src/requests/types.js";
+import {
+  type Change,
+  type ItemRecord,
+  REQUEST_STATES,
+  type RequestRecord,
+  type RequestState,
+} from "../../src/requests/types.js";
 import {
   buildApprovalMessage,
   buildDenyModal,
@@ -236,7 +242,8 @@ describe("buildRequestModal", () => {
       managerSlackId: "U0MANAGER",
       ...over,
     });
-  const inputs = (view: ModalView) => view.blocks.filter((b) => b.type === "input") as Extract<KnownBlock, { type: "input" }>[];
+  const inputs = (view: ModalView) =>
+    view.blocks.filter((b) => b.type === "input") as Extract<KnownBlock, { type: "input" }>[];
 
   it("has one input per field with the exact labels, in order, then Reason", () => {
     const view = modal();
@@ -304,7 +311,13 @@ describe("buildRequestModal", () => {
     assert.equal(reason?.optional, false);
     assert.deepEqual(
       { ...reason?.element, min_length: undefined },
-      { type: "plain_text_input", action_id: ids.requestModal.reasonAction, multiline: true, max_length: 500, min_length: undefined },
+      {
+        type: "plain_text_input",
+        action_id: ids.requestModal.reasonAction,
+        multiline: true,
+        max_length: 500,
+        min_length: undefined,
+      },
     );
   });
 
@@ -386,8 +399,20 @@ describe("buildApprovalMessage", () => {
       type: "actions",
       block_id: ids.approvalMessage.decisionBlock,
       elements: [
-        { type: "button", action_id: ids.actions.approve, text: { type: "plain_text", text: "Approve", emoji: true }, style: "primary", value: "42" },
-        { type: "button", action_id: ids.actions.deny, text: { type: "plain_text", text: "Deny", emoji: true }, style: "danger", value: "42" },
+        {
+          type: "button",
+          action_id: ids.actions.approve,
+          text: { type: "plain_text", text: "Approve", emoji: true },
+          style: "primary",
+          value: "42",
+        },
+        {
+          type: "button",
+          action_id: ids.actions.deny,
+          text: { type: "plain_text", text: "Deny", emoji: true },
+          style: "danger",
+          value: "42",
+        },
       ],
     });
   });
@@ -453,7 +478,10 @@ describe("buildApprovalMessage", () => {
 
   it("approved: who decided and when, and queued status", () => {
     const text = allText(buildApprovalMessage(decided("approved"), []).blocks);
-    assert.match(text, /Approved by <@U0APPROVER> at <!date\^1714561200\^\{date_short_pretty\} \{time\}\|2024-05-01T11:00:00.000Z>/);
+    assert.match(
+      text,
+      /Approved by <@U0APPROVER> at <!date\^1714561200\^\{date_short_pretty\} \{time\}\|2024-05-01T11:00:00.000Z>/,
+    );
     assert.match(text, /Queued for JumpCloud/);
   });
 
@@ -469,7 +497,10 @@ describe("buildApprovalMessage", () => {
   });
 
   it("applied / cancelled / expired status lines", () => {
-    assert.match(allText(buildApprovalMessage(decided("applied"), itemsFor("applied")).blocks), /:white_check_mark: Applied in JumpCloud/);
+    assert.match(
+      allText(buildApprovalMessage(decided("applied"), itemsFor("applied")).blocks),
+      /:white_check_mark: Applied in JumpCloud/,
+    );
     assert.match(allText(buildApprovalMessage(decided("cancelled"), []).blocks), /Withdrawn by the requester/);
     assert.match(allText(buildApprovalMessage(decided("expired"), []).blocks), /Expired without a decision/);
   });
@@ -483,7 +514,10 @@ describe("buildApprovalMessage", () => {
   });
 
   it("shows the status note, escaped", () => {
-    const text = allText(buildApprovalMessage(decided("queued", { statusNote: "Waiting for JumpCloud, next try at 10:05 <!here>" }), []).blocks);
+    const text = allText(
+      buildApprovalMessage(decided("queued", { statusNote: "Waiting for JumpCloud, next try at 10:05 <!here>" }), [])
+        .blocks,
+    );
     assert.match(text, /Waiting for JumpCloud, next try at 10:05 &lt;!here&gt;/);
   });
 });
@@ -527,7 +561,12 @@ describe("buildRequestDm", () => {
         const hostile = `${CHANNEL} ${EVIL_LINK} `.repeat(300);
         const dm = buildRequestDm(
           kind,
-          decided(state, { changes: hostileChanges(40, 1024), targetLabel: hostile, decisionNote: hostile, reason: hostile }),
+          decided(state, {
+            changes: hostileChanges(40, 1024),
+            targetLabel: hostile,
+            decisionNote: hostile,
+            reason: hostile,
+          }),
           itemsFor(state, hostile),
         );
         assert.deepEqual(messageProblems(dm), []);
@@ -584,7 +623,10 @@ describe("buildHelpMessage", () => {
 
 describe("limits checker", () => {
   it("catches oversize sections, duplicate block ids and long titles", () => {
-    assert.ok(messageProblems({ text: "t", blocks: [{ type: "section", text: { type: "mrkdwn", text: "x".repeat(3001) } }] }).length > 0);
+    assert.ok(
+      messageProblems({ text: "t", blocks: [{ type: "section", text: { type: "mrkdwn", text: "x".repeat(3001) } }] })
+        .length > 0,
+    );
     assert.ok(
       messageProblems({
         text: "t",
@@ -594,6 +636,12 @@ describe("limits checker", () => {
         ],
       }).length > 0,
     );
-    assert.ok(modalProblems({ type: "modal", title: { type: "plain_text", text: "x".repeat(25) }, blocks: [{ type: "divider" }] }).length > 0);
+    assert.ok(
+      modalProblems({
+        type: "modal",
+        title: { type: "plain_text", text: "x".repeat(25) },
+        blocks: [{ type: "divider" }],
+      }).length > 0,
+    );
   });
 });

@@ -102,16 +102,12 @@ describe("loadConfig: defaults", () => {
     assert.equal(config.databaseUrl, "sqlite:./data/jc-update-bot.db");
   });
 
-  it(
-    "nested config sections are frozen too",
-    {},
-    () => {
-      const config = loadConfig({ ...MINIMAL });
-      assert.equal(Object.isFrozen(config.slack), true);
-      assert.equal(Object.isFrozen(config.dispatch), true);
-      assert.equal(Object.isFrozen(config.fields.selfService), true);
-    },
-  );
+  it("nested config sections are frozen too", {}, () => {
+    const config = loadConfig({ ...MINIMAL });
+    assert.equal(Object.isFrozen(config.slack), true);
+    assert.equal(Object.isFrozen(config.dispatch), true);
+    assert.equal(Object.isFrozen(config.fields.selfService), true);
+  });
 
   it("empty strings count as unset for optional variables", () => {
     const config = loadConfig({
@@ -163,15 +159,11 @@ describe("loadConfig: defaults", () => {
     assert.equal(config.logLevel, "info");
   });
 
-  it(
-    "empty SELF_SERVICE_FIELDS / ADMIN_FIELDS count as unset (section 3 defaults)",
-    {},
-    () => {
-      const config = loadConfig({ ...MINIMAL, SELF_SERVICE_FIELDS: "", ADMIN_FIELDS: "" });
-      assert.deepEqual(config.fields.selfService, DEFAULT_SELF_SERVICE);
-      assert.deepEqual(config.fields.admin, DEFAULT_ADMIN);
-    },
-  );
+  it("empty SELF_SERVICE_FIELDS / ADMIN_FIELDS count as unset (section 3 defaults)", {}, () => {
+    const config = loadConfig({ ...MINIMAL, SELF_SERVICE_FIELDS: "", ADMIN_FIELDS: "" });
+    assert.deepEqual(config.fields.selfService, DEFAULT_SELF_SERVICE);
+    assert.deepEqual(config.fields.admin, DEFAULT_ADMIN);
+  });
 
   it("reads explicit values: lists trimmed, trailing slash dropped, booleans and switches", () => {
     const config = loadConfig({
@@ -200,7 +192,10 @@ describe("loadConfig: defaults", () => {
     assert.equal(config.jumpcloud.apiUrl, "https://console.eu.jumpcloud.com");
     assert.equal(config.jumpcloud.orgId, "org-123");
     assert.equal(config.jumpcloud.suppressEmail, false);
-    assert.deepEqual(config.fields, { selfService: ["firstname", "attributes.costCode"], admin: ["email", "phone.work"] });
+    assert.deepEqual(config.fields, {
+      selfService: ["firstname", "attributes.costCode"],
+      admin: ["email", "phone.work"],
+    });
     assert.equal(config.dispatch.batchMaxSize, 7);
     assert.equal(config.dispatch.batchWindowMs, 0);
     assert.equal(config.dispatch.conflictCheck, false);
@@ -256,19 +251,15 @@ describe("loadConfig: missing variables", () => {
     }
   });
 
-  it(
-    "an empty environment lists every missing variable, the approver pair included",
-    {},
-    () => {
-      assert.deepEqual(namesOf(configError({})), [
-        "APPROVAL_CHANNEL_ID",
-        "APPROVER_USER_IDS",
-        "JUMPCLOUD_API_KEY",
-        "SLACK_BOT_TOKEN",
-        "SLACK_SIGNING_SECRET",
-      ]);
-    },
-  );
+  it("an empty environment lists every missing variable, the approver pair included", {}, () => {
+    assert.deepEqual(namesOf(configError({})), [
+      "APPROVAL_CHANNEL_ID",
+      "APPROVER_USER_IDS",
+      "JUMPCLOUD_API_KEY",
+      "SLACK_BOT_TOKEN",
+      "SLACK_SIGNING_SECRET",
+    ]);
+  });
 });
 
 describe("loadConfig: invalid values are named, values never shown", () => {
@@ -321,14 +312,10 @@ describe("loadConfig: invalid values are named, values never shown", () => {
     ]);
   });
 
-  it(
-    "PORT=abc is reported as invalid, not as missing",
-    {},
-    () => {
-      const error = configError({ ...MINIMAL, PORT: "abc" });
-      assert.notEqual(problemOf(error, "PORT"), "is required");
-    },
-  );
+  it("PORT=abc is reported as invalid, not as missing", {}, () => {
+    const error = configError({ ...MINIMAL, PORT: "abc" });
+    assert.notEqual(problemOf(error, "PORT"), "is required");
+  });
 
   it("the error message never contains any provided secret value", () => {
     const secrets = {

@@ -1,16 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { sampleUsers, startFakeJumpCloud } from "../../src/sim/fake-jumpcloud.js";
 import type { FakeJumpCloud, FakeJumpCloudOptions, JobRecord } from "../../src/sim/fake-jumpcloud.js";
+import { sampleUsers, startFakeJumpCloud } from "../../src/sim/fake-jumpcloud.js";
 
 const KEY = "test-key";
 const GRACE = "5f1b0c0e9d3a4b0012a1b002";
 const ALAN = "5f1b0c0e9d3a4b0012a1b003";
 
-async function withJc(
-  options: Partial<FakeJumpCloudOptions>,
-  fn: (jc: FakeJumpCloud) => Promise<void>,
-): Promise<void> {
+async function withJc(options: Partial<FakeJumpCloudOptions>, fn: (jc: FakeJumpCloud) => Promise<void>): Promise<void> {
   const jc = await startFakeJumpCloud({ apiKey: KEY, users: sampleUsers(), ...options });
   try {
     await fn(jc);
@@ -92,7 +89,11 @@ describe("fake JumpCloud", () => {
 
   it("looks users up with filter, paging, fields and by id", async () => {
     await withJc({}, async (jc) => {
-      let r = await call(jc, "GET", `/api/systemusers?filter=${encodeURIComponent("email:$eq:grace.hopper@example.com")}`);
+      let r = await call(
+        jc,
+        "GET",
+        `/api/systemusers?filter=${encodeURIComponent("email:$eq:grace.hopper@example.com")}`,
+      );
       assert.equal(r.status, 200);
       assert.equal(list(r).totalCount, 1);
       assert.equal(list(r).results[0]?._id, GRACE);
@@ -140,7 +141,12 @@ describe("fake JumpCloud", () => {
       });
       assert.equal(r.status, 200);
       assert.equal(list(r).totalCount, 2);
-      assert.deepEqual(list(r).results.map((u) => u._id).sort(), [GRACE, ALAN].sort());
+      assert.deepEqual(
+        list(r)
+          .results.map((u) => u._id)
+          .sort(),
+        [GRACE, ALAN].sort(),
+      );
       assert.deepEqual(Object.keys(list(r).results[0] ?? {}).sort(), ["_id", "email", "username"]);
 
       r = await call(jc, "POST", "/api/search/systemusers", {
@@ -168,7 +174,13 @@ describe("fake JumpCloud", () => {
       assert.deepEqual(jc.bulkCalls[0]?.query, { suppressEmail: "true" });
       assert.equal(jc.bulkCalls[0]?.jobId, jobId);
 
-      const bad: unknown[] = [[{ id: 5 }], ["x"], [{ id: GRACE, firstname: "a".repeat(2000) }], [{ firstname: "no id" }], { id: GRACE }];
+      const bad: unknown[] = [
+        [{ id: 5 }],
+        ["x"],
+        [{ id: GRACE, firstname: "a".repeat(2000) }],
+        [{ firstname: "no id" }],
+        { id: GRACE },
+      ];
       for (const body of bad) {
         r = await call(jc, "PATCH", "/api/v2/bulk/users", body);
         assert.equal(r.status, 400, JSON.stringify(body).slice(0, 80));
@@ -181,7 +193,10 @@ describe("fake JumpCloud", () => {
       assert.equal(jc.jobs.size, 1);
 
       // JumpCloud takes JSON only.
-      r = await call(jc, "PATCH", "/api/v2/bulk/users", [SAMPLE_ELEMENT], { "x-api-key": KEY, "content-type": "text/plain" });
+      r = await call(jc, "PATCH", "/api/v2/bulk/users", [SAMPLE_ELEMENT], {
+        "x-api-key": KEY,
+        "content-type": "text/plain",
+      });
       assert.equal(r.status, 400);
       assert.match(jc.schemaViolations.at(-1) ?? "", /Content-Type/);
     });
@@ -279,7 +294,10 @@ describe("fake JumpCloud", () => {
   it("offers control endpoints and reset", async () => {
     await withJc({}, async (jc) => {
       const post = (path: string, body: unknown) => call(jc, "POST", path, body, {});
-      assert.equal((await post("/__sim/users", { _id: "aaaaaaaaaaaaaaaaaaaaaaaa", email: "n@x.test", username: "n" })).status, 200);
+      assert.equal(
+        (await post("/__sim/users", { _id: "aaaaaaaaaaaaaaaaaaaaaaaa", email: "n@x.test", username: "n" })).status,
+        200,
+      );
       assert.equal(jc.users.size, 6);
       assert.equal((await post("/__sim/inject", { route: "lookup", status: 500, count: 1 })).status, 200);
       assert.equal((await call(jc, "GET", "/api/systemusers/aaaaaaaaaaaaaaaaaaaaaaaa")).status, 500);

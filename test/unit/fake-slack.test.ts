@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { WebClient } from "@slack/web-api";
-import { startFakeSlack } from "../support/fake-slack.js";
 import type { FakeSlack, FakeSlackOptions } from "../support/fake-slack.js";
+import { startFakeSlack } from "../support/fake-slack.js";
 
 const TOKEN = "xoxb-test-token";
 
@@ -80,7 +80,11 @@ describe("fake Slack", () => {
       assert.equal(slack.dms.length, 1);
       assert.equal(slack.dms[0]?.userId, "U1");
 
-      const posted = await web.chat.postMessage({ channel: "C2", text: "Request #1", blocks: [section("*Request #1*")] });
+      const posted = await web.chat.postMessage({
+        channel: "C2",
+        text: "Request #1",
+        blocks: [section("*Request #1*")],
+      });
       const posted2 = await web.chat.postMessage({ channel: "C2", text: "Request #2" });
       assert.ok(Number(posted2.ts) > Number(posted.ts));
       assert.match(String(posted.ts), /^\d{10}\.\d{6}$/);
@@ -88,7 +92,12 @@ describe("fake Slack", () => {
       assert.deepEqual(call.args.blocks, [section("*Request #1*")]); // JSON-decoded
       assert.equal(call.args.token, undefined);
 
-      await web.chat.update({ channel: "C2", ts: String(posted.ts), text: "Request #1 approved", blocks: [section("done")] });
+      await web.chat.update({
+        channel: "C2",
+        ts: String(posted.ts),
+        text: "Request #1 approved",
+        blocks: [section("done")],
+      });
       const stored = slack.messages.get(`C2:${posted.ts}`);
       assert.equal(stored?.updates, 1);
       assert.equal(stored?.text, "Request #1 approved");
@@ -120,11 +129,39 @@ describe("fake Slack", () => {
         ["section text > 3000", [section("x".repeat(3001))], /less than 3001/],
         ["empty section text", [section("")], /more than 0 characters/],
         ["header > 150", [{ type: "header", text: plain("h".repeat(151)) }], /less than 151/],
-        ["11 fields", [{ type: "section", fields: Array.from({ length: 11 }, () => ({ type: "mrkdwn", text: "f" })) }], /10 items/],
-        ["button text > 75", [{ type: "actions", elements: [{ type: "button", text: plain("b".repeat(76)), action_id: "a" }] }], /less than 76/],
-        ["button value > 2000", [{ type: "actions", elements: [{ type: "button", text: plain("ok"), value: "v".repeat(2001), action_id: "a" }] }], /less than 2001/],
-        ["duplicate block_id", [{ ...section("a"), block_id: "b" }, { ...section("b"), block_id: "b" }], /duplicate block_id/],
-        ["input in message", [{ type: "input", label: plain("x"), element: { type: "plain_text_input" } }], /input blocks/],
+        [
+          "11 fields",
+          [{ type: "section", fields: Array.from({ length: 11 }, () => ({ type: "mrkdwn", text: "f" })) }],
+          /10 items/,
+        ],
+        [
+          "button text > 75",
+          [{ type: "actions", elements: [{ type: "button", text: plain("b".repeat(76)), action_id: "a" }] }],
+          /less than 76/,
+        ],
+        [
+          "button value > 2000",
+          [
+            {
+              type: "actions",
+              elements: [{ type: "button", text: plain("ok"), value: "v".repeat(2001), action_id: "a" }],
+            },
+          ],
+          /less than 2001/,
+        ],
+        [
+          "duplicate block_id",
+          [
+            { ...section("a"), block_id: "b" },
+            { ...section("b"), block_id: "b" },
+          ],
+          /duplicate block_id/,
+        ],
+        [
+          "input in message",
+          [{ type: "input", label: plain("x"), element: { type: "plain_text_input" } }],
+          /input blocks/,
+        ],
         ["unknown type", [{ type: "table" }], /unknown or missing block type/],
         ["context > 10", [{ type: "context", elements: Array.from({ length: 11 }, () => plain("c")) }], /10 items/],
       ];
@@ -163,7 +200,10 @@ describe("fake Slack", () => {
       // views.push follows the same trigger rules.
       const pushTrigger = slack.issueTrigger();
       assert.equal((await api(slack, "views.push", { trigger_id: pushTrigger, view: modal() })).ok, true);
-      assert.equal((await api(slack, "views.push", { trigger_id: pushTrigger, view: modal() })).error, "expired_trigger_id");
+      assert.equal(
+        (await api(slack, "views.push", { trigger_id: pushTrigger, view: modal() })).error,
+        "expired_trigger_id",
+      );
     });
   });
 
@@ -184,11 +224,15 @@ describe("fake Slack", () => {
       assert.match(JSON.stringify(r.response_metadata), /no more than 100 items/);
       const input = (element: Record<string, unknown>) =>
         modal({ blocks: [{ type: "input", block_id: "b", label: plain("Job title"), element }] });
-      r = await open(input({ type: "plain_text_input", action_id: "a", max_length: 30, initial_value: "y".repeat(31) }));
+      r = await open(
+        input({ type: "plain_text_input", action_id: "a", max_length: 30, initial_value: "y".repeat(31) }),
+      );
       assert.match(JSON.stringify(r.response_metadata), /initial_value/);
       r = await open(input({ type: "plain_text_input", action_id: "a", max_length: 3001 }));
       assert.match(JSON.stringify(r.response_metadata), /max_length/);
-      r = await open(modal({ blocks: [{ type: "input", label: plain("l".repeat(2001)), element: { type: "plain_text_input" } }] }));
+      r = await open(
+        modal({ blocks: [{ type: "input", label: plain("l".repeat(2001)), element: { type: "plain_text_input" } }] }),
+      );
       assert.match(JSON.stringify(r.response_metadata), /label\/text/);
       assert.equal(slack.views.size, 1);
     });
@@ -207,7 +251,10 @@ describe("fake Slack", () => {
       assert.notEqual(newHash, view.hash);
       const stale = await api(slack, "views.update", { view_id: view.id, hash: view.hash, view: modal() });
       assert.equal(stale.error, "hash_conflict");
-      const byExternal = await api(slack, "views.update", { external_id: "req-1", view: modal({ external_id: "req-1" }) });
+      const byExternal = await api(slack, "views.update", {
+        external_id: "req-1",
+        view: modal({ external_id: "req-1" }),
+      });
       assert.equal(byExternal.ok, true);
       assert.equal((byExternal.view as { id: string }).id, view.id);
       assert.equal((await api(slack, "views.update", { view_id: "V404", view: modal() })).error, "not_found");
@@ -238,7 +285,10 @@ describe("fake Slack", () => {
 
       const noToken = await fetch(`${slack.url}auth.test`, { method: "POST" });
       assert.deepEqual(await noToken.json(), { ok: false, error: "not_authed" });
-      await assert.rejects(slack.waitFor("chat.update", undefined, 50), /no matching chat.update call.*chat.postMessage\(ratelimited\)/);
+      await assert.rejects(
+        slack.waitFor("chat.update", undefined, 50),
+        /no matching chat.update call.*chat.postMessage\(ratelimited\)/,
+      );
     });
   });
 
@@ -266,7 +316,10 @@ describe("fake Slack", () => {
       });
 
       const url = slack.responseUrl();
-      const r = await fetch(url, { method: "POST", body: JSON.stringify({ response_type: "ephemeral", text: "hello" }) });
+      const r = await fetch(url, {
+        method: "POST",
+        body: JSON.stringify({ response_type: "ephemeral", text: "hello" }),
+      });
       assert.equal(r.status, 200);
       const call = await slack.waitFor("response_url", (c) => c.args.text === "hello", 500);
       assert.equal(call.args.response_type, "ephemeral");

@@ -2,23 +2,25 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import Ajv from "ajv";
-import { bulkSchemaPath } from "../../src/sim/fake-jumpcloud.js";
-import { type FieldPolicy, editableFields, mayEditField } from "../../src/requests/field-policy.js";
+import { editableFields, type FieldPolicy, mayEditField } from "../../src/requests/field-policy.js";
 import {
   DEFAULT_ADMIN_FIELDS,
   DEFAULT_SELF_SERVICE_FIELDS,
-  STANDARD_FIELDS,
   fieldDef,
   fieldLabel,
   readField,
+  STANDARD_FIELDS,
 } from "../../src/requests/fields.js";
 import type { Change, JcUser } from "../../src/requests/types.js";
 import { type BulkUserUpdate, buildUserUpdate } from "../../src/requests/update-body.js";
+import { bulkSchemaPath } from "../../src/sim/fake-jumpcloud.js";
 
 // ---- contract: every body must validate against JumpCloud's `bulk-user-update` ----
 
 const OPENAPI_PATH = bulkSchemaPath();
-const openapi = JSON.parse(readFileSync(OPENAPI_PATH, "utf8")) as { definitions: Record<string, Record<string, unknown>> };
+const openapi = JSON.parse(readFileSync(OPENAPI_PATH, "utf8")) as {
+  definitions: Record<string, Record<string, unknown>>;
+};
 const bulkUserUpdate = openapi.definitions["bulk-user-update"];
 assert.ok(bulkUserUpdate, "bulk-user-update definition not found");
 

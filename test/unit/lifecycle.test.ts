@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  type RequestEvent,
-  TransitionError,
   canTransition,
   isDecided,
   isFinal,
   isItemFinal,
   nextState,
+  type RequestEvent,
   requestEventForItems,
+  TransitionError,
 } from "../../src/requests/lifecycle.js";
 import { ITEM_STATES, type ItemState, REQUEST_STATES, type RequestState } from "../../src/requests/types.js";
 
@@ -96,7 +96,7 @@ describe("lifecycle: disallowed transitions throw TransitionError", () => {
 
   it("the error message names the state and the event in words", () => {
     assert.throws(() => nextState("denied", "partially_apply"), {
-      message: "A request in state \"denied\" cannot partially apply.",
+      message: 'A request in state "denied" cannot partially apply.',
     });
   });
 

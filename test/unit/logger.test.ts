@@ -18,7 +18,10 @@ describe("logger", () => {
   it("scrubs configured secrets wherever they appear, and redacts token fields", () => {
     const { lines, destination } = capture();
     const logger = createLogger({ level: "debug", secrets: ["xoxb-secret-123", "jc-key-456"], destination });
-    logger.info({ url: "https://x/?k=jc-key-456", nested: { deep: ["xoxb-secret-123"] } }, "calling with xoxb-secret-123");
+    logger.info(
+      { url: "https://x/?k=jc-key-456", nested: { deep: ["xoxb-secret-123"] } },
+      "calling with xoxb-secret-123",
+    );
     logger.error({ err: new Error("JumpCloud said jc-key-456 is wrong") }, "failed");
     logger.info({ token: "some-token-value", headers: { authorization: "Bearer abc", "x-api-key": "raw" } }, "headers");
     const out = lines.join("");

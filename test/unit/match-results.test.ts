@@ -106,7 +106,9 @@ describe("matchResults", () => {
   });
 
   it("failed with statusMsg → failed with that message", () => {
-    const results: JobResult[] = [{ status: "failed", statusMsg: "Username already exists", meta: { systemUserId: "user-a" } }];
+    const results: JobResult[] = [
+      { status: "failed", statusMsg: "Username already exists", meta: { systemUserId: "user-a" } },
+    ];
     assert.deepEqual(matchResults([item(1, "user-a")], results), [
       { itemId: 1, state: "failed", message: "Username already exists" },
     ]);
@@ -114,7 +116,9 @@ describe("matchResults", () => {
 
   it("failed without statusMsg → failed, message names the status", () => {
     const results: JobResult[] = [{ status: "failed", meta: { systemUserId: "user-a" } }];
-    assert.deepEqual(matchResults([item(1, "user-a")], results), [{ itemId: 1, state: "failed", message: "status failed" }]);
+    assert.deepEqual(matchResults([item(1, "user-a")], results), [
+      { itemId: 1, state: "failed", message: "status failed" },
+    ]);
   });
 
   it("an unknown status string → failed", () => {
@@ -149,24 +153,16 @@ describe("matchResults", () => {
     assert.deepEqual(matchResults([], [{ status: "finished" }]), []);
   });
 
-  it(
-    "a null record never throws and leaves the item unknown",
-    {},
-    () => {
-      const results = [null] as unknown as JobResult[];
-      assert.equal(results.some(isPending), false);
-      assert.deepEqual(matchResults([item(1, "user-a")], results), [{ itemId: 1, ...UNKNOWN }]);
-    },
-  );
+  it("a null record never throws and leaves the item unknown", {}, () => {
+    const results = [null] as unknown as JobResult[];
+    assert.equal(results.some(isPending), false);
+    assert.deepEqual(matchResults([item(1, "user-a")], results), [{ itemId: 1, ...UNKNOWN }]);
+  });
 
-  it(
-    "a non-object record (a number) leaves the item unknown, not failed",
-    {},
-    () => {
-      const results = [42] as unknown as JobResult[];
-      assert.deepEqual(matchResults([item(1, "user-a")], results), [{ itemId: 1, ...UNKNOWN }]);
-    },
-  );
+  it("a non-object record (a number) leaves the item unknown, not failed", {}, () => {
+    const results = [42] as unknown as JobResult[];
+    assert.deepEqual(matchResults([item(1, "user-a")], results), [{ itemId: 1, ...UNKNOWN }]);
+  });
 });
 
 describe("isPending", () => {

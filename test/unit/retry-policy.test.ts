@@ -13,8 +13,14 @@ describe("retryDelayMs", () => {
   });
 
   it("without jitter the random source does not matter", () => {
-    assert.equal(retryDelayMs(DEFAULT, 2, () => 0), 10000);
-    assert.equal(retryDelayMs(DEFAULT, 2, () => 0.999), 10000);
+    assert.equal(
+      retryDelayMs(DEFAULT, 2, () => 0),
+      10000,
+    );
+    assert.equal(
+      retryDelayMs(DEFAULT, 2, () => 0.999),
+      10000,
+    );
   });
 
   it("follows RETRY_BASE_DELAY_MS", () => {
@@ -24,11 +30,26 @@ describe("retryDelayMs", () => {
 
   it("jitter 0.1 spans exactly -10 % to +10 % of the delay", () => {
     const policy = { ...DEFAULT, jitter: 0.1 };
-    assert.equal(retryDelayMs(policy, 1, () => 0), 4500);
-    assert.equal(retryDelayMs(policy, 1, () => 0.5), 5000);
-    assert.equal(retryDelayMs(policy, 1, () => 1), 5500);
-    assert.equal(retryDelayMs(policy, 3, () => 0), 13500);
-    assert.equal(retryDelayMs(policy, 3, () => 0.75), 15750);
+    assert.equal(
+      retryDelayMs(policy, 1, () => 0),
+      4500,
+    );
+    assert.equal(
+      retryDelayMs(policy, 1, () => 0.5),
+      5000,
+    );
+    assert.equal(
+      retryDelayMs(policy, 1, () => 1),
+      5500,
+    );
+    assert.equal(
+      retryDelayMs(policy, 3, () => 0),
+      13500,
+    );
+    assert.equal(
+      retryDelayMs(policy, 3, () => 0.75),
+      15750,
+    );
   });
 
   it("jitter 0.1 with Math.random stays within ±10 % and varies", () => {
@@ -47,6 +68,9 @@ describe("retryDelayMs", () => {
   });
 
   it("never negative, even with jitter above 1", () => {
-    assert.equal(retryDelayMs({ ...DEFAULT, jitter: 2 }, 1, () => 0), 0);
+    assert.equal(
+      retryDelayMs({ ...DEFAULT, jitter: 2 }, 1, () => 0),
+      0,
+    );
   });
 });

@@ -48,7 +48,9 @@ describe("slack-request", () => {
     assert.notEqual(signBody("other-secret", OFFICIAL.timestamp, OFFICIAL.body), OFFICIAL.signature);
   });
 
-  it("signBody matches the vector stored in the reference file", { skip: !hasReference && "no shared/reference" }, () => {
+  it("signBody matches the vector stored in the reference file", {
+    skip: !hasReference && "no shared/reference",
+  }, () => {
     const v = loadReference().signing_test_vector_official;
     assert.equal(signBody(v.signing_secret, v["x-slack-request-timestamp"], v.raw_body), v["x-slack-signature"]);
   });
@@ -62,7 +64,9 @@ describe("slack-request", () => {
     assert.equal(formEncode({ ...slashCommandFields({ text: ref.fields.text }) }), ref.http.raw_body);
   });
 
-  it("encodes interaction payloads like the reference raw bodies", { skip: !hasReference && "no shared/reference" }, () => {
+  it("encodes interaction payloads like the reference raw bodies", {
+    skip: !hasReference && "no shared/reference",
+  }, () => {
     const ref = loadReference();
     assert.equal(interactionBody(ref.view_submission.payload), ref.view_submission.http.raw_body);
     assert.equal(interactionBody(ref.block_actions.payload), ref.block_actions.http.raw_body);
@@ -93,7 +97,13 @@ describe("slack-request", () => {
       assert.match(first.body, /user_id=U1&/);
       assert.match(first.body, /text=help\+me&/);
 
-      const payload = blockActionsPayload({ user: "U2", action_id: "jc_approve", value: "42", channel: "C9", message_ts: "1.2" });
+      const payload = blockActionsPayload({
+        user: "U2",
+        action_id: "jc_approve",
+        value: "42",
+        channel: "C9",
+        message_ts: "1.2",
+      });
       await sendInteraction(base, secret, payload);
       const second = seen[1];
       assert.ok(second);
@@ -103,9 +113,14 @@ describe("slack-request", () => {
       const ts = String(second.headers["x-slack-request-timestamp"]);
       assert.equal(second.headers["x-slack-signature"], signBody(secret, ts, second.body));
 
-      await sendInteraction(base, secret, viewSubmissionPayload({ view: { callback_id: "cb", state: { values: {} } } }), {
-        omitHeaders: true,
-      });
+      await sendInteraction(
+        base,
+        secret,
+        viewSubmissionPayload({ view: { callback_id: "cb", state: { values: {} } } }),
+        {
+          omitHeaders: true,
+        },
+      );
       assert.equal(seen[2]?.headers["x-slack-signature"], undefined);
       await sendSlashCommand(base, secret, {}, { signature: "v0=bad" });
       assert.equal(seen[3]?.headers["x-slack-signature"], "v0=bad");

@@ -39,7 +39,10 @@ async function auditEvents(store: Store, requestId: number): Promise<string[]> {
 
 /** Creates a request for `userId` and approves it at `when`; returns the request. */
 async function approved(store: Store, userId: string, when: number, actor = "U0APPROVER"): Promise<RequestRecord> {
-  const created = await store.createRequest(newRequest({ targetUserId: userId, targetLabel: `${userId}@example.com` }), at(when));
+  const created = await store.createRequest(
+    newRequest({ targetUserId: userId, targetLabel: `${userId}@example.com` }),
+    at(when),
+  );
   const result = await store.decide({ requestId: created.id, decision: "approve", actor, at: at(when) });
   assert.equal(result.ok, true);
   return created;
@@ -155,7 +158,12 @@ describe("store (sqlite::memory:)", () => {
   describe("decide", () => {
     it("approve → request 'queued' with decider and time", async () => {
       const created = await store.createRequest(newRequest(), at(0));
-      const result = await store.decide({ requestId: created.id, decision: "approve", actor: "U0APPROVER", at: at(60) });
+      const result = await store.decide({
+        requestId: created.id,
+        decision: "approve",
+        actor: "U0APPROVER",
+        at: at(60),
+      });
       assert.equal(result.ok, true);
       assert.ok(result.ok);
       assert.equal(result.request.state, "queued");
@@ -170,19 +178,22 @@ describe("store (sqlite::memory:)", () => {
       await store.decide({ requestId: created.id, decision: "approve", actor: "U0APPROVER", at: at(60) });
       const items = await store.listItems(created.id);
       assert.equal(items.length, 1);
-      assert.deepEqual({ ...items[0], id: 0 }, {
-        id: 0,
-        requestId: created.id,
-        userId: "jc-user-a",
-        state: "queued",
-        seq: 1,
-        attempts: 0,
-        readyAt: at(60),
-        queuedAt: at(60),
-        batchId: null,
-        jobId: null,
-        message: null,
-      });
+      assert.deepEqual(
+        { ...items[0], id: 0 },
+        {
+          id: 0,
+          requestId: created.id,
+          userId: "jc-user-a",
+          state: "queued",
+          seq: 1,
+          attempts: 0,
+          readyAt: at(60),
+          queuedAt: at(60),
+          batchId: null,
+          jobId: null,
+          message: null,
+        },
+      );
       assert.equal(await store.countReady(at(60)), 1);
       assert.equal(await store.oldestReadyAt(), at(60));
     });
@@ -204,7 +215,12 @@ describe("store (sqlite::memory:)", () => {
     it("approve → outbox update_approval and dm_decision", async () => {
       const created = await store.createRequest(newRequest(), at(0));
       await store.decide({ requestId: created.id, decision: "approve", actor: "U0APPROVER", at: at(60) });
-      assert.deepEqual(await outboxKinds(store, created.id), ["post_approval", "dm_receipt", "update_approval", "dm_decision"]);
+      assert.deepEqual(await outboxKinds(store, created.id), [
+        "post_approval",
+        "dm_receipt",
+        "update_approval",
+        "dm_decision",
+      ]);
     });
 
     it("deny → 'denied' with the note, no item, audit denied, outbox update_approval and dm_decision", async () => {
@@ -233,7 +249,12 @@ describe("store (sqlite::memory:)", () => {
         detail: "Not your team",
       });
       assert.equal(entries.length, 2);
-      assert.deepEqual(await outboxKinds(store, created.id), ["post_approval", "dm_receipt", "update_approval", "dm_decision"]);
+      assert.deepEqual(await outboxKinds(store, created.id), [
+        "post_approval",
+        "dm_receipt",
+        "update_approval",
+        "dm_decision",
+      ]);
     });
 
     for (const [first, second] of [
@@ -329,7 +350,10 @@ describe("store (sqlite::memory:)", () => {
       assert.deepEqual(batch.requests.map((r) => r.id).sort(), [ra.id, rc.id].sort());
       assert.equal(await store.countReady(at(20)), 1);
       const next = await store.claimBatch(2, at(20));
-      assert.deepEqual(next?.items.map((i) => i.userId), ["user-b"]);
+      assert.deepEqual(
+        next?.items.map((i) => i.userId),
+        ["user-b"],
+      );
       assert.equal(await store.claimBatch(2, at(20)), undefined);
     });
 
@@ -357,7 +381,10 @@ describe("store (sqlite::memory:)", () => {
       await approved(store, "user-b", 7);
       // user-a has an item 'sending'
       const b2 = await store.claimBatch(10, at(10));
-      assert.deepEqual(b2?.items.map((i) => i.userId), ["user-b"]);
+      assert.deepEqual(
+        b2?.items.map((i) => i.userId),
+        ["user-b"],
+      );
       // user-a's item becomes 'submitted': still in flight
       await store.markBatchSubmitted(b1.batchId, "job-1", at(11));
       assert.equal(await store.claimBatch(10, at(12)), undefined);
@@ -366,7 +393,10 @@ describe("store (sqlite::memory:)", () => {
       assert.ok(firstItem);
       await store.completeBatch(b1.batchId, [{ itemId: firstItem.id, state: "applied", message: null }], at(13));
       const b3 = await store.claimBatch(10, at(14));
-      assert.deepEqual(b3?.items.map((i) => i.requestId), [second.id]);
+      assert.deepEqual(
+        b3?.items.map((i) => i.requestId),
+        [second.id],
+      );
     });
 
     it("items not ready yet are not claimed, and hold back that user's later items", async () => {
@@ -377,7 +407,10 @@ describe("store (sqlite::memory:)", () => {
       await approved(store, "user-a", 3);
       assert.equal(await store.claimBatch(10, at(10)), undefined);
       const later = await store.claimBatch(10, at(600));
-      assert.deepEqual(later?.items.map((i) => [i.requestId, i.attempts]), [[first.id, 2]]);
+      assert.deepEqual(
+        later?.items.map((i) => [i.requestId, i.attempts]),
+        [[first.id, 2]],
+      );
     });
   });
 
@@ -406,7 +439,10 @@ describe("store (sqlite::memory:)", () => {
       assert.equal(submitted.length, 1);
       assert.equal(submitted[0]?.batchId, batch.batchId);
       assert.equal(submitted[0]?.jobId, "job-42");
-      assert.deepEqual(submitted[0]?.items.map((i) => [i.requestId, i.state, i.jobId]), [[r.id, "submitted", "job-42"]]);
+      assert.deepEqual(
+        submitted[0]?.items.map((i) => [i.requestId, i.state, i.jobId]),
+        [[r.id, "submitted", "job-42"]],
+      );
     });
 
     it("releaseBatch puts items back to 'queued' with readyAt and a status note", async () => {
@@ -522,45 +558,37 @@ describe("store (sqlite::memory:)", () => {
       assert.equal((await store.listItems(rb.id))[0]?.state, "unknown");
     });
 
-    it(
-      "a request's outcome audit detail only carries its own items' messages",
-      {},
-      async () => {
-        const ra = await approved(store, "user-a", 0);
-        await approved(store, "user-b", 1);
-        const batch = await store.claimBatch(10, at(2));
-        assert.ok(batch);
-        await store.markBatchSubmitted(batch.batchId, "job-1", at(3));
-        const [ia, ib] = batch.items;
-        assert.ok(ia && ib);
-        await store.completeBatch(
-          batch.batchId,
-          [
-            { itemId: ia.id, state: "applied", message: null },
-            { itemId: ib.id, state: "failed", message: "b's secret failure" },
-          ],
-          at(4),
-        );
-        const last = (await store.listAudit(ra.id)).at(-1);
-        assert.equal(last?.event, "applied");
-        assert.equal(last?.detail, null);
-      },
-    );
+    it("a request's outcome audit detail only carries its own items' messages", {}, async () => {
+      const ra = await approved(store, "user-a", 0);
+      await approved(store, "user-b", 1);
+      const batch = await store.claimBatch(10, at(2));
+      assert.ok(batch);
+      await store.markBatchSubmitted(batch.batchId, "job-1", at(3));
+      const [ia, ib] = batch.items;
+      assert.ok(ia && ib);
+      await store.completeBatch(
+        batch.batchId,
+        [
+          { itemId: ia.id, state: "applied", message: null },
+          { itemId: ib.id, state: "failed", message: "b's secret failure" },
+        ],
+        at(4),
+      );
+      const last = (await store.listAudit(ra.id)).at(-1);
+      assert.equal(last?.event, "applied");
+      assert.equal(last?.detail, null);
+    });
 
-    it(
-      "completing the same batch twice is harmless",
-      {},
-      async () => {
-        const r = await approved(store, "user-a", 0);
-        const batch = await store.claimBatch(10, at(1));
-        assert.ok(batch);
-        await store.markBatchSubmitted(batch.batchId, "job-1", at(2));
-        const outcomes = [{ itemId: batch.items[0]?.id ?? -1, state: "applied" as const, message: null }];
-        await store.completeBatch(batch.batchId, outcomes, at(3));
-        await store.completeBatch(batch.batchId, outcomes, at(4));
-        assert.equal((await store.getRequest(r.id))?.state, "applied");
-      },
-    );
+    it("completing the same batch twice is harmless", {}, async () => {
+      const r = await approved(store, "user-a", 0);
+      const batch = await store.claimBatch(10, at(1));
+      assert.ok(batch);
+      await store.markBatchSubmitted(batch.batchId, "job-1", at(2));
+      const outcomes = [{ itemId: batch.items[0]?.id ?? -1, state: "applied" as const, message: null }];
+      await store.completeBatch(batch.batchId, outcomes, at(3));
+      await store.completeBatch(batch.batchId, outcomes, at(4));
+      assert.equal((await store.getRequest(r.id))?.state, "applied");
+    });
 
     it("recoverSending re-queues 'sending' items and leaves 'submitted' ones alone", async () => {
       const ra = await approved(store, "user-a", 0);
@@ -582,7 +610,10 @@ describe("store (sqlite::memory:)", () => {
         [b1.batchId],
       );
       const again = await store.claimBatch(10, at(6));
-      assert.deepEqual(again?.items.map((i) => [i.requestId, i.attempts]), [[rb.id, 2]]);
+      assert.deepEqual(
+        again?.items.map((i) => [i.requestId, i.attempts]),
+        [[rb.id, 2]],
+      );
       assert.equal(await store.recoverSending(at(7)), 1);
       assert.equal(await store.recoverSending(at(8)), 0);
     });

@@ -74,7 +74,11 @@ describe("validateChanges: what counts as a change", () => {
   });
 
   it("the new value is trimmed", () => {
-    assert.deepEqual(one("firstname", "  Augusta  ").change, { field: "firstname", oldValue: "Ada", newValue: "Augusta" });
+    assert.deepEqual(one("firstname", "  Augusta  ").change, {
+      field: "firstname",
+      oldValue: "Ada",
+      newValue: "Augusta",
+    });
   });
 
   it("each change keeps the old value seen at request time ('' when unset)", () => {
@@ -121,13 +125,41 @@ describe("validateChanges: permissions", () => {
 
 describe("validateChanges: text fields", () => {
   it("control characters are refused", () => {
-    refused("firstname", "Ad\u0000a", "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).");
-    refused("lastname", "Love\nlace", "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).");
-    refused("department", "R\tD", "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).");
-    refused("jobTitle", "Boss\u007f", "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).");
-    refused("location", "Lon\u0085don", "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).");
-    refused("displayname", "Ada\u202eecalevol", "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).");
-    refused("firstname", "A\u200bda", "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).");
+    refused(
+      "firstname",
+      "Ad\u0000a",
+      "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).",
+    );
+    refused(
+      "lastname",
+      "Love\nlace",
+      "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).",
+    );
+    refused(
+      "department",
+      "R\tD",
+      "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).",
+    );
+    refused(
+      "jobTitle",
+      "Boss\u007f",
+      "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).",
+    );
+    refused(
+      "location",
+      "Lon\u0085don",
+      "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).",
+    );
+    refused(
+      "displayname",
+      "Ada\u202eecalevol",
+      "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).",
+    );
+    refused(
+      "firstname",
+      "A\u200bda",
+      "Remove control or invisible characters (tabs, line breaks, zero-width or direction marks).",
+    );
   });
 
   it("a 1024-character firstname is accepted", () => {
@@ -156,7 +188,14 @@ describe("validateChanges: emails", () => {
   });
 
   it("invalid addresses are refused", () => {
-    for (const value of ["ada", "ada@", "@example.com", "ada@example", "ada lovelace@example.com", "ada@@example.com"]) {
+    for (const value of [
+      "ada",
+      "ada@",
+      "@example.com",
+      "ada@example",
+      "ada lovelace@example.com",
+      "ada@@example.com",
+    ]) {
       refused("email", value, "Enter a valid email address.");
       refused("alternateEmail", value, "Enter a valid email address.");
     }

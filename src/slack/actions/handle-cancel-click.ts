@@ -28,9 +28,15 @@ export function handleCancelClick(deps: ListenerDeps) {
     const request = parsed.success ? await deps.store.getRequest(parsed.data) : undefined;
     if (!request) return tell("That request does not exist. Nothing was changed.");
     if (request.requesterId !== userId) return tell("Only the person who made a request can withdraw it.");
-    const result = await deps.store.cancel({ requestId: request.id, actor: userId, at: deps.clock.now().toISOString() });
+    const result = await deps.store.cancel({
+      requestId: request.id,
+      actor: userId,
+      at: deps.clock.now().toISOString(),
+    });
     if (!result.ok) {
-      return tell(result.reason === "not_found" ? "That request does not exist." : alreadyDecidedMessage(result.request));
+      return tell(
+        result.reason === "not_found" ? "That request does not exist." : alreadyDecidedMessage(result.request),
+      );
     }
     deps.logger.info({ requestId: request.id }, "request withdrawn by the requester");
     deps.notifier.kick();

@@ -59,7 +59,9 @@ export function handleDecisionClick(deps: ListenerDeps, decision: "approve" | "d
       at: deps.clock.now().toISOString(),
     });
     if (!result.ok) {
-      await tell(result.reason === "not_found" ? "That request does not exist." : alreadyDecidedMessage(result.request));
+      await tell(
+        result.reason === "not_found" ? "That request does not exist." : alreadyDecidedMessage(result.request),
+      );
       return;
     }
     deps.logger.info({ requestId: request.id, approver: userId }, "request approved");

@@ -1,5 +1,5 @@
 import { ids } from "../ids.js";
-import { sectionBlock, plainText } from "./mrkdwn.js";
+import { plainText, sectionBlock } from "./mrkdwn.js";
 import type { ModalView } from "./slack-types.js";
 
 const DEFAULT_TEXT = ":hourglass_flowing_sand: Loading the current JumpCloud record…";

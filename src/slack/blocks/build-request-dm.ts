@@ -15,7 +15,11 @@ export type RequestDmKind = "receipt" | "decision" | "outcome";
  * The DM to the requester: `receipt` when stored, `decision` when approved/denied (or withdrawn,
  * expired), `outcome` when JumpCloud finished: exactly what was applied and what failed.
  */
-export function buildRequestDm(kind: RequestDmKind, request: RequestRecord, items: readonly ItemRecord[]): SlackMessage {
+export function buildRequestDm(
+  kind: RequestDmKind,
+  request: RequestRecord,
+  items: readonly ItemRecord[],
+): SlackMessage {
   const n = `#${request.id}`;
   const target = contextBlock(`For ${escapeAndTruncate(request.targetLabel, 500)}`);
   const changes = (title: string): KnownBlock => sectionBlock(`*${title}*\n${formatChanges(request.changes, 2800)}`);
@@ -45,7 +49,11 @@ export function buildRequestDm(kind: RequestDmKind, request: RequestRecord, item
       const words = stateInWords(request.state);
       return {
         text: `Your JumpCloud update request ${n}: ${words}`,
-        blocks: [sectionBlock(`:information_source: Your request *${n}*: ${words}.`), target, changes("Requested changes")],
+        blocks: [
+          sectionBlock(`:information_source: Your request *${n}*: ${words}.`),
+          target,
+          changes("Requested changes"),
+        ],
       };
     }
     return {
@@ -93,7 +101,11 @@ export function buildRequestDm(kind: RequestDmKind, request: RequestRecord, item
       const words = stateInWords(request.state);
       return {
         text: `Your JumpCloud update request ${n}: ${words}`,
-        blocks: [sectionBlock(`:information_source: Your request *${n}*: ${words}.`), target, changes("Requested changes")],
+        blocks: [
+          sectionBlock(`:information_source: Your request *${n}*: ${words}.`),
+          target,
+          changes("Requested changes"),
+        ],
       };
     }
   }

@@ -43,9 +43,7 @@ export function buildRequestModal(input: RequestModalInput): ModalView {
 
   const blocks: KnownBlock[] = [
     sectionBlock(
-      input.isSelf
-        ? "*Your JumpCloud record*"
-        : `JumpCloud record of *${escapeAndTruncate(input.targetLabel, 500)}*`,
+      input.isSelf ? "*Your JumpCloud record*" : `JumpCloud record of *${escapeAndTruncate(input.targetLabel, 500)}*`,
     ),
     contextBlock("Change what you need; only changed fields are sent. Empty a field to clear it."),
     ...shown.map((field) => fieldInput(field, input.current[field.key] ?? "", input.managerSlackId ?? null)),

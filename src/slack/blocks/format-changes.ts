@@ -1,5 +1,5 @@
-import type { Change } from "../../requests/types.js";
 import { fieldLabel } from "../../requests/fields.js";
+import type { Change } from "../../requests/types.js";
 import { escapeAndTruncate } from "./escape-and-truncate.js";
 import { fitLines } from "./fit-lines.js";
 import { formatValue } from "./format-value.js";
@@ -18,8 +18,7 @@ export function pluralChanges(count: number): string {
 export function formatChanges(changes: readonly Change[], max = SECTION_TEXT_MAX): string {
   if (changes.length === 0) return "_(no changes)_";
   const lines = changes.map(
-    (c) =>
-      `*${escapeAndTruncate(fieldLabel(c.field), 100)}*: ${formatValue(c.oldValue)} → ${formatValue(c.newValue)}`,
+    (c) => `*${escapeAndTruncate(fieldLabel(c.field), 100)}*: ${formatValue(c.oldValue)} → ${formatValue(c.newValue)}`,
   );
   return fitLines(lines, max, (left) => (left === 1 ? "…and 1 more change" : `…and ${left} more changes`));
 }

@@ -1,9 +1,11 @@
 export { buildApprovalMessage } from "./build-approval-message.js";
+export { buildAuthAlertMessage } from "./build-auth-alert-message.js";
 export { buildDenyModal } from "./build-deny-modal.js";
 export { buildHelpMessage } from "./build-help-message.js";
 export { buildLoadingModal } from "./build-loading-modal.js";
 export { buildMessageModal } from "./build-message-modal.js";
 export { buildReceiptModal } from "./build-receipt-modal.js";
+export { buildReminderMessage } from "./build-reminder-message.js";
 export { buildRequestDm, type RequestDmKind } from "./build-request-dm.js";
 export { buildRequestModal, type RequestModalInput } from "./build-request-modal.js";
 export { buildStatusMessage } from "./build-status-message.js";
@@ -17,5 +19,3 @@ export { LIMITS } from "./mrkdwn.js";
 export type { KnownBlock, ModalView, SlackMessage } from "./slack-types.js";
 export { stateInWords } from "./state-words.js";
 export { ELLIPSIS, truncate } from "./truncate.js";
-export { buildReminderMessage } from "./build-reminder-message.js";
-export { buildAuthAlertMessage } from "./build-auth-alert-message.js";

@@ -5,9 +5,15 @@ import { errorMessage } from "../../errors.js";
 import { editableFields } from "../../requests/field-policy.js";
 import { readField } from "../../requests/fields.js";
 import type { JcUser } from "../../requests/types.js";
-import { buildHelpMessage, buildLoadingModal, buildMessageModal, buildRequestModal, buildStatusMessage } from "../blocks/index.js";
+import {
+  buildHelpMessage,
+  buildLoadingModal,
+  buildMessageModal,
+  buildRequestModal,
+  buildStatusMessage,
+} from "../blocks/index.js";
 import type { ListenerDeps } from "../deps.js";
-import { INTERACTIVE_RETRY, findTarget } from "../find-target.js";
+import { findTarget, INTERACTIVE_RETRY } from "../find-target.js";
 import { parseCommandText } from "../parse-command-text.js";
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
@@ -34,13 +40,19 @@ export function handleJcUpdate(deps: ListenerDeps) {
         const one = await deps.store.getRequest(intent.requestId);
         // Someone else's request reads like a missing one: ids reveal nothing.
         if (!one || one.requesterId !== userId) {
-          await ack({ response_type: "ephemeral", text: `You have no request #${intent.requestId}. \`/jc-update status\` lists yours.` });
+          await ack({
+            response_type: "ephemeral",
+            text: `You have no request #${intent.requestId}. \`/jc-update status\` lists yours.`,
+          });
           return;
         }
         await ack({ response_type: "ephemeral", ...buildStatusMessage([one]) });
         return;
       }
-      await ack({ response_type: "ephemeral", ...buildStatusMessage(await deps.store.listRequestsByRequester(userId, 10)) });
+      await ack({
+        response_type: "ephemeral",
+        ...buildStatusMessage(await deps.store.listRequestsByRequester(userId, 10)),
+      });
       return;
     }
     await ack();
@@ -107,9 +119,9 @@ export function handleJcUpdate(deps: ListenerDeps) {
       await update(buildRequestModal({ draftId, targetLabel: found.label, isSelf, fields, current, managerSlackId }));
     } catch (error) {
       deps.logger.error({ err: errorMessage(error) }, "could not prepare the request form");
-      await update(buildMessageModal("JumpCloud update", "Something went wrong while loading the form. Please try again.")).catch(
-        () => undefined,
-      );
+      await update(
+        buildMessageModal("JumpCloud update", "Something went wrong while loading the form. Please try again."),
+      ).catch(() => undefined);
     }
   };
 }

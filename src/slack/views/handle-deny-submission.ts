@@ -28,7 +28,9 @@ export function handleDenySubmission(deps: ListenerDeps) {
       note: note.data || null,
     });
     if (!result.ok) {
-      return refuse(result.reason === "not_found" ? "That request does not exist." : alreadyDecidedMessage(result.request));
+      return refuse(
+        result.reason === "not_found" ? "That request does not exist." : alreadyDecidedMessage(result.request),
+      );
     }
     await ack();
     deps.logger.info({ requestId: request.id, approver: body.user.id }, "request denied");

@@ -59,7 +59,8 @@ export function handleRequestSubmission(deps: ListenerDeps) {
     if (emailChange && !errors.email) {
       const taken = await within(deadline, deps.jumpcloud.findUsersByEmail(emailChange.newValue, INTERACTIVE_RETRY));
       if (taken === undefined) remoteErrors.email = "Could not check in time that this email is free; try again.";
-      else if (taken.some((u) => u._id !== draft.targetUserId)) remoteErrors.email = "Another JumpCloud user already has this email.";
+      else if (taken.some((u) => u._id !== draft.targetUserId))
+        remoteErrors.email = "Another JumpCloud user already has this email.";
     }
 
     const blockErrors: Record<string, string> = fieldErrorsToBlocks({ ...errors, ...remoteErrors });
@@ -88,7 +89,10 @@ export function handleRequestSubmission(deps: ListenerDeps) {
       deps.clock.now().toISOString(),
     );
     await ack({ response_action: "update", view: buildReceiptModal(request) });
-    deps.logger.info({ requestId: request.id, requester: request.requesterId, changes: request.changes.length }, "request submitted");
+    deps.logger.info(
+      { requestId: request.id, requester: request.requesterId, changes: request.changes.length },
+      "request submitted",
+    );
     deps.notifier.kick();
   };
 }
