@@ -18,6 +18,8 @@ import type { Store } from "./store/store.js";
 
 export interface AppOptions {
   logger: Logger;
+  /** Called when the app can no longer work (Socket Mode refused after start-up). */
+  onFatal?: (error: unknown) => void;
   clock?: { now(): Date };
   /** Host to bind in HTTP mode (tests use 127.0.0.1). */
   host?: string;
@@ -39,6 +41,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
   const { logger } = options;
   const clock = options.clock ?? { now: () => new Date() };
   const store = await openStore(config.databaseUrl);
+  let app: App | undefined;
   try {
     const jumpcloud = new JumpCloudClient({
       ...config.jumpcloud,
@@ -69,7 +72,11 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
       ? new SocketModeReceiver({
           appToken: config.slack.appToken,
           customRoutes: [healthz],
-          installerOptions: { port: config.slack.port },
+          // The socket client makes its own Web API call (apps.connections.open): same base URL.
+          installerOptions: {
+            port: config.slack.port,
+            ...(config.slack.apiUrl ? { clientOptions: { slackApiUrl: config.slack.apiUrl } } : {}),
+          },
           logger: boltLogger,
         })
       : new HTTPReceiver({
@@ -80,6 +87,19 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
           logger: boltLogger,
         });
     if (receiver instanceof SocketModeReceiver) {
+      // @slack/socket-mode's reconnect loop calls start() again and chains on it without a
+      // rejection handler, so stopping mid-reconnect rejects (with undefined) unhandled. Our own
+      // first call keeps its rejection; the library's later calls get one that never rejects.
+      const client = receiver.client;
+      const start = client.start.bind(client);
+      let calls = 0;
+      client.start = () => {
+        const started = start();
+        if (calls++ === 0) return started;
+        return started.catch((error: unknown) => {
+          logger.debug({ err: String(error) }, "Socket Mode reconnect ended");
+        }) as ReturnType<typeof start>;
+      };
       receiver.client.on("connected", () => {
         socket = "connected";
       });
@@ -87,7 +107,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
         socket = "connecting";
       });
     }
-    const app = new App({
+    app = new App({
       token: config.slack.botToken,
       receiver,
       logger: boltLogger,
@@ -142,12 +162,13 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
       logger.error({ err: error.message, code: (error as { code?: string }).code }, "unhandled error in a listener");
     });
 
+    const bolt = app;
     let port = config.slack.port;
     if (receiver instanceof HTTPReceiver) {
       const server = (await receiver.start({ port: config.slack.port, host: options.host })) as Server;
       port = (server.address() as AddressInfo).port;
     } else {
-      await app.start();
+      port = await startSocketMode(app, receiver, config.slack.port, logger, options.onFatal);
     }
     await dispatcher.start();
     sweeper.start();
@@ -161,15 +182,51 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
       notifier,
       async stop() {
         sweeper.stop();
-        await app.stop().catch(() => undefined);
+        await bolt.stop().catch(() => undefined);
         await Promise.all([dispatcher.stop(), notifier.stop()]);
         await store.close();
       },
     };
   } catch (error) {
+    await app?.stop().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * Socket Mode: the health server listens at once; the WebSocket may take a while (or retry for
+ * long behind a proxy). A refusal within the first seconds (bad app token) fails start-up; one
+ * later is reported through onFatal. Returns the health server's port.
+ */
+async function startSocketMode(
+  app: App,
+  receiver: SocketModeReceiver,
+  requestedPort: number,
+  logger: Logger,
+  onFatal: ((error: unknown) => void) | undefined,
+): Promise<number> {
+  const connecting = app.start();
+  const early = await Promise.race([
+    connecting.then(
+      () => "connected" as const,
+      (error: unknown) => ({ error }),
+    ),
+    new Promise<"pending">((resolve) => setTimeout(() => resolve("pending"), 5000).unref()),
+  ]);
+  if (typeof early === "object") throw early.error;
+  if (early === "pending") {
+    logger.warn("Socket Mode is still connecting to Slack; /healthz says so until it is up");
+    connecting.catch((error: unknown) => {
+      logger.fatal({ err: String(error) }, "Socket Mode connection refused");
+      onFatal?.(error);
+    });
+  }
+  // The receiver's own HTTP server serves /healthz (and nothing else) in Socket Mode.
+  const server = (receiver as unknown as { httpServer?: Server }).httpServer;
+  if (!server) return requestedPort;
+  if (!server.listening) await new Promise((resolve) => server.once("listening", resolve));
+  return (server.address() as AddressInfo).port;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -22,7 +22,11 @@ async function main(): Promise<void> {
   try {
     // Loaded after the config check so that a broken config fails in well under a second.
     const { startApp } = await import("./app.js");
-    app = await startApp(config, { logger });
+    app = await startApp(config, {
+      logger,
+      // A supervisor restarts us; better than a bot that looks up but hears nothing.
+      onFatal: () => setTimeout(() => process.exit(1), 200),
+    });
   } catch (error) {
     logger.fatal({ err: errorMessage(error) }, "could not start");
     process.exitCode = 1;
@@ -43,6 +47,11 @@ async function main(): Promise<void> {
         process.exit(0);
       });
   };
+  // Libraries sometimes drop a promise (Socket Mode's reconnect loop does when stopped): log it
+  // instead of crashing a bot that holds approved changes in flight.
+  process.on("unhandledRejection", (reason) => {
+    logger.error({ err: reason instanceof Error ? reason.message : String(reason) }, "unhandled promise rejection");
+  });
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
 }

@@ -915,6 +915,14 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     if (!token) return reply(200, { ok: false, error: "not_authed" });
     if (options.token !== undefined && token !== options.token) return reply(200, { ok: false, error: "invalid_auth" });
 
+    // Socket Mode: only app-level tokens open a connection. The URL leads nowhere (the fake has
+    // no WebSocket server), so a client stays "connecting", as behind a broken proxy.
+    if (method === "apps.connections.open") {
+      if (!token.startsWith("xapp-")) return reply(200, { ok: false, error: "not_allowed_token_type" });
+      if (token.includes("revoked")) return reply(200, { ok: false, error: "invalid_auth" });
+      return reply(200, { ok: true, url: "ws://127.0.0.1:9/link/?ticket=fake" });
+    }
+
     const failure = takeFailure(method);
     if (failure) {
       if (failure.status === 429) {

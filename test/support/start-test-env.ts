@@ -147,7 +147,13 @@ export async function startTestEnv(
   });
   const { secretsOf } = await import("../../src/config.js");
   const logger = createLogger({ level: config.logLevel, secrets: secretsOf(config), destination });
-  const app = await startApp(config, { logger, host: "127.0.0.1", slackRetries: 0 });
+  let app: RunningApp;
+  try {
+    app = await startApp(config, { logger, host: "127.0.0.1", slackRetries: 0 });
+  } catch (error) {
+    await Promise.all([slack.close(), jc.close()]);
+    throw error;
+  }
   const baseUrl = `http://127.0.0.1:${app.port}`;
   const secret = SECRETS.signingSecret;
 
