@@ -6,7 +6,7 @@
  *                             [--fail503 0] [--retry-delay 200] [--retry-attempts 4] [--poll 100]
  *                             [--window 200] [--job-delay 0] [--baseline-n min(N,200)]
  *                             [--client-rate <rate>] [--conflict-check on|off]
- *                             [--db memory|file|sqlite:<path>] [--timeout 900]
+ *                             [--db memory|file|sqlite:<path>] [--timeout 900] [--stall 30]
  *
  * --rate is the simulator's limit (429 above it) and, unless --client-rate says otherwise, the
  * client's JUMPCLOUD_REQUESTS_PER_SECOND. --fail503 p answers every round(1/p)-th bulk attempt 503.
@@ -50,6 +50,7 @@ const { values: args } = parseArgs({
     "conflict-check": { type: "string", default: "on" },
     db: { type: "string", default: "memory" },
     timeout: { type: "string", default: "900" },
+    stall: { type: "string", default: "30" },
     help: { type: "boolean", default: false },
   },
   strict: true,
@@ -59,7 +60,7 @@ if (args.help) {
   console.log(
     "usage: tsx bench/dispatch.ts [--n 10000] [--batch 100] [--rate 20] [--latency 50] [--concurrency 2] [--fail503 0]\n" +
       "  [--retry-delay 200] [--retry-attempts 4] [--poll 100] [--window 200] [--job-delay 0] [--baseline-n min(N,200)]\n" +
-      "  [--client-rate <rate>] [--conflict-check on|off] [--db memory|file|sqlite:<path>] [--timeout 900]",
+      "  [--client-rate <rate>] [--conflict-check on|off] [--db memory|file|sqlite:<path>] [--timeout 900] [--stall 30]",
   );
   process.exit(0);
 }
@@ -87,6 +88,8 @@ const JOB_DELAY = num("job-delay", args["job-delay"], 0);
 const BASELINE_N = num("baseline-n", args["baseline-n"] ?? String(Math.min(N, 200)), 0);
 const CLIENT_RATE = num("client-rate", args["client-rate"] ?? String(RATE), 1);
 const TIMEOUT_S = num("timeout", args.timeout, 1);
+/** Give up when neither a JumpCloud call nor a settled item was seen for this long. */
+const STALL_S = num("stall", args.stall, 1);
 if (args["conflict-check"] !== "on" && args["conflict-check"] !== "off") {
   console.error("--conflict-check must be on or off");
   process.exit(2);
@@ -171,6 +174,8 @@ const MB = (bytes: number) => round(bytes / 1024 / 1024, 1);
 
 interface DispatchFigures {
   completed: boolean;
+  ended: "done" | "timeout" | "stalled";
+  clientQueue: { paused: boolean; waiting: number; running: number };
   seedSeconds: number;
   wallSeconds: number;
   firstCallAfterMs: number | null;
@@ -264,15 +269,24 @@ async function runDispatcher(): Promise<DispatchFigures> {
   const done = new Promise<void>((r) => {
     resolveDone = r;
   });
-  const watched: Store = Object.create(store) as Store;
-  watched.completeBatch = async (batchId, outcomes, when, options) => {
+  // Wrapped methods below; every other method runs on the real store (bound, so private fields work).
+  const overrides: Partial<Store> = {};
+  const watched = new Proxy(store, {
+    get(target, prop, receiver) {
+      const own = (overrides as Record<PropertyKey, unknown>)[prop];
+      if (own !== undefined) return own;
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  }) as Store;
+  overrides.completeBatch = async (batchId, outcomes, when, options) => {
     await store.completeBatch(batchId, outcomes, when, options);
     for (const o of outcomes) if (!settled.has(o.itemId)) settled.set(o.itemId, o.state);
     if (settled.size >= N) resolveDone();
   };
   // Time spent in the store's batch calls (better-sqlite3 is synchronous: this blocks the event loop).
   const storeTime = { claims: 0, claimMs: 0, claimMaxMs: 0, lastClaimAt: 0, completeMs: 0, completeMaxMs: 0 };
-  watched.claimBatch = async (max, now) => {
+  overrides.claimBatch = async (max, now) => {
     const t = performance.now();
     const batch = await store.claimBatch(max, now);
     const ms = performance.now() - t;
@@ -282,15 +296,15 @@ async function runDispatcher(): Promise<DispatchFigures> {
     if (batch) storeTime.lastClaimAt = performance.now();
     return batch;
   };
-  const timedComplete = watched.completeBatch;
-  watched.completeBatch = async (batchId, outcomes, when, options) => {
+  const countComplete = overrides.completeBatch;
+  overrides.completeBatch = async (batchId, outcomes, when, options) => {
     const t = performance.now();
-    await timedComplete(batchId, outcomes, when, options);
+    await countComplete(batchId, outcomes, when, options);
     const ms = performance.now() - t;
     storeTime.completeMs += ms;
     storeTime.completeMaxMs = Math.max(storeTime.completeMaxMs, ms);
   };
-  watched.releaseBatch = async (batchId, input) => {
+  overrides.releaseBatch = async (batchId, input) => {
     requeued += 1;
     await store.releaseBatch(batchId, input);
   };
@@ -351,25 +365,43 @@ async function runDispatcher(): Promise<DispatchFigures> {
   const startEpoch = Date.now();
   const start = performance.now();
   await dispatcher.start();
-  const timedOut = Symbol("timeout");
-  let timeoutTimer: NodeJS.Timeout | undefined;
-  const outcome = await Promise.race([
-    done,
-    new Promise<typeof timedOut>((r) => {
-      timeoutTimer = setTimeout(() => r(timedOut), TIMEOUT_S * 1000);
-    }),
-  ]);
+  // Ends at the timeout, or earlier when nothing moves (no call, no settled item) for --stall s.
+  let ended: "done" | "timeout" | "stalled" = "done";
+  let watchdog: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<void>((resolve) => {
+    let seen = -1;
+    let lastMove = performance.now();
+    watchdog = setInterval(() => {
+      const now = performance.now();
+      const moved = sim.calls.length + settled.size;
+      if (moved !== seen) {
+        seen = moved;
+        lastMove = now;
+      }
+      if (now - start > TIMEOUT_S * 1000) ended = "timeout";
+      else if (now - lastMove > STALL_S * 1000) ended = "stalled";
+      else return;
+      resolve();
+    }, 250);
+  });
+  await Promise.race([done, gaveUp]);
+  if (settled.size >= N) ended = "done";
   const wallMs = performance.now() - start;
-  clearTimeout(timeoutTimer);
+  clearInterval(watchdog);
+  // The client's queue (private; read for diagnosis only): a paused queue with work left is stuck.
+  const queue = (jumpcloud as unknown as { queue: { isPaused: boolean; size: number; pending: number } }).queue;
+  const clientQueue = { paused: queue.isPaused, waiting: queue.size, running: queue.pending };
   const mem = memory.stop();
   clearInterval(stallTimer);
-  const completed = outcome !== timedOut;
+  const completed = ended === "done";
   if (completed) {
     // Cross-check with the store's own view of what is left.
     const left = (await store.listSubmittedBatches()).length;
     const queued = await store.oldestReadyAt();
     if (left !== 0 || queued !== undefined) {
-      console.error(`warning: all items settled but the store still lists ${left} submitted batches / queued items from ${String(queued)}`);
+      console.error(
+        `warning: all items settled but the store still lists ${left} submitted batches / queued items from ${String(queued)}`,
+      );
     }
   }
   await dispatcher.stop(2000);
@@ -423,10 +455,13 @@ async function runDispatcher(): Promise<DispatchFigures> {
     .sort((a, b) => a - b);
   const arrivals = calls.map((c) => c.at).sort((a, b) => a - b);
   let longestGap = 0;
-  for (let i = 1; i < arrivals.length; i++) longestGap = Math.max(longestGap, (arrivals[i] ?? 0) - (arrivals[i - 1] ?? 0));
+  for (let i = 1; i < arrivals.length; i++)
+    longestGap = Math.max(longestGap, (arrivals[i] ?? 0) - (arrivals[i - 1] ?? 0));
   if (process.env.BENCH_TRACE) {
     for (const c of calls.slice(0, Number(process.env.BENCH_TRACE))) {
-      console.error(`trace ${c.route} ${c.status} start=${Number(c.headers["x-bench-start"]) - startEpoch} arrive=${c.at - startEpoch}`);
+      console.error(
+        `trace ${c.route} ${c.status} start=${Number(c.headers["x-bench-start"]) - startEpoch} arrive=${c.at - startEpoch}`,
+      );
     }
   }
   if (process.env.BENCH_TRACE_429) {
@@ -448,6 +483,8 @@ async function runDispatcher(): Promise<DispatchFigures> {
 
   const figures: DispatchFigures = {
     completed,
+    ended,
+    clientQueue,
     seedSeconds,
     wallSeconds: secs(wallMs),
     firstCallAfterMs: firstAt === undefined ? null : firstAt - startEpoch,
@@ -546,7 +583,7 @@ async function runBaseline(): Promise<BaselineFigures | undefined> {
     calls,
     calls429,
     msPerChange: round(ms / BASELINE_N, 1),
-    extrapolatedSeconds: round((ms / BASELINE_N) * N / 1000, 1),
+    extrapolatedSeconds: round(((ms / BASELINE_N) * N) / 1000, 1),
   };
 }
 
@@ -595,6 +632,11 @@ const lines: [string, string | number | boolean | null][] = [
   ["store", String(args.db)],
   ["seeding N approved requests (s, not measured)", d.seedSeconds],
   ["completed", d.completed],
+  ["ended by", d.ended === "stalled" ? `stalled (nothing moved for ${STALL_S} s)` : d.ended],
+  [
+    "client queue at the end: paused / waiting / running",
+    `${d.clientQueue.paused} / ${d.clientQueue.waiting} / ${d.clientQueue.running}`,
+  ],
   ["bulk calls made (attempts)", d.bulkAttempts],
   ["bulk calls accepted", d.bulkAccepted],
   ["bulk calls answered 503", d.bulk503],
@@ -618,6 +660,16 @@ const lines: [string, string | number | boolean | null][] = [
   ["floor: minimum incl. lookups / rate (s)", round(minTotalWithLookups / RATE, 2)],
   ["wall / (minimum incl. lookups / rate)", round(d.wallSeconds / (minTotalWithLookups / RATE), 3)],
   ["first JumpCloud call after start (ms)", d.firstCallAfterMs],
+  [
+    "wall from first call to done (s)",
+    d.firstCallAfterMs === null ? null : round(d.wallSeconds - d.firstCallAfterMs / 1000, 3),
+  ],
+  [
+    "(wall from first call) / (calls made / client rate)",
+    d.firstCallAfterMs === null
+      ? null
+      : round((d.wallSeconds - d.firstCallAfterMs / 1000) / (d.totalCalls / CLIENT_RATE), 3),
+  ],
   ["last bulk call at (ms after start)", d.lastBulkAtMs],
   ["bulk accepted -> first results read, mean (ms)", d.meanSubmitToFirstResultMs],
   ["bulk accepted -> first results read, max (ms)", d.maxSubmitToFirstResultMs],

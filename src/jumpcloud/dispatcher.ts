@@ -31,6 +31,8 @@ export interface DispatcherDeps {
 const requeueDelayMs = (baseDelayMs: number, attempts: number) =>
   Math.min(Math.max(baseDelayMs, 1) * 180, Math.max(baseDelayMs, 1) * 6 * 2 ** (attempts - 1));
 const SETTLED_POLLS_BEFORE_UNKNOWN = 5;
+/** Enough to keep every concurrent call busy while the next bodies are built. */
+const MAX_UNSENT_BATCHES = 4;
 /** A job JumpCloud keeps refusing to show (404…) will not appear by waiting longer. */
 const REFUSED_POLLS_BEFORE_UNKNOWN = 5;
 
@@ -50,6 +52,8 @@ export class Dispatcher {
   /** JumpCloud refused the key: no batch goes out before this time (one probe batch then). */
   private pausedUntil = 0;
   private authAlerted = false;
+  /** Batches claimed whose PATCH has not been answered yet. */
+  private unsent = 0;
 
   constructor(private readonly deps: DispatcherDeps) {}
 
@@ -111,6 +115,9 @@ export class Dispatcher {
         this.schedule(Math.max(flushAt, Date.parse(oldest)));
         return;
       }
+      // Claim only what the client can send soon: a deep backlog stays queued in the store
+      // (where it survives a crash) instead of piling up in memory, and the event loop breathes.
+      if (this.unsent >= MAX_UNSENT_BATCHES) return;
       const batch = await store.claimBatch(config.batchMaxSize, now.toISOString());
       if (!batch) {
         // Everything ready waits behind a call in flight (its completion wakes us) or behind an
@@ -119,7 +126,14 @@ export class Dispatcher {
         if (next) this.schedule(Date.parse(next));
         return;
       }
-      this.track(this.send(batch));
+      this.unsent++;
+      this.track(
+        this.send(batch, () => {
+          this.unsent--;
+          this.wake();
+        }),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
@@ -136,7 +150,22 @@ export class Dispatcher {
     }, delay);
   }
 
-  private async send(batch: ClaimedBatch): Promise<void> {
+  private async send(batch: ClaimedBatch, onSent: () => void): Promise<void> {
+    let sent = false;
+    const done = () => {
+      if (!sent) {
+        sent = true;
+        onSent();
+      }
+    };
+    try {
+      await this.sendBatch(batch, done);
+    } finally {
+      done();
+    }
+  }
+
+  private async sendBatch(batch: ClaimedBatch, sent: () => void): Promise<void> {
     const { store, jumpcloud, logger, clock } = this.deps;
     let built: Awaited<ReturnType<Dispatcher["buildBodies"]>>;
     try {
@@ -165,6 +194,7 @@ export class Dispatcher {
     await store.markBatchSubmitted(batch.batchId, jobId, submittedAt);
     logger.info({ batchId: batch.batchId, jobId, users: built.bodies.length }, "bulk update submitted");
     this.deps.onNotify();
+    sent();
     await this.poll({
       batchId: batch.batchId,
       jobId,
@@ -316,7 +346,7 @@ export class Dispatcher {
         const overdue = clock.now().getTime() > giveUpAt;
         let results: Awaited<ReturnType<JumpCloudClient["getJobResults"]>>;
         try {
-          results = await jumpcloud.getJobResults(batch.jobId);
+          results = await jumpcloud.getJobResults(batch.jobId, batch.items.length);
           refusals = 0;
         } catch (error) {
           const refused =

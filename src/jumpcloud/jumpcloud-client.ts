@@ -29,8 +29,11 @@ export interface JumpCloudClientOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Interactive lookups (a person waits on a modal) jump ahead of batch traffic. */
-const PRIORITY = { interactive: 10, batch: 0 } as const;
+/**
+ * Interactive lookups (a person waits on a modal) jump ahead of everything; reading results
+ * (which tells people the outcome) goes before new batch sends.
+ */
+const PRIORITY = { interactive: 10, results: 5, batch: 0 } as const;
 const PAGE = 100;
 
 /**
@@ -43,12 +46,15 @@ export class JumpCloudClient {
   private readonly fetchImpl: typeof fetch;
   private readonly sleep: (ms: number) => Promise<void>;
   private pausedUntil = 0;
+  private resumeTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: JumpCloudClientOptions) {
     this.queue = new PQueue({
       concurrency: options.concurrency,
       intervalCap: options.requestsPerSecond,
-      interval: 1000,
+      // 5 % headroom: we count a call when it leaves, JumpCloud when it arrives, and network
+      // jitter bunches arrivals; without it a client at exactly the org's limit draws 429s.
+      interval: 1050,
       strict: true,
     });
     this.fetchImpl = options.fetch ?? fetch;
@@ -111,18 +117,21 @@ export class JumpCloudClient {
     return result.jobId;
   }
 
-  /** All result records of a bulk job, every page. */
-  async getJobResults(jobId: string): Promise<JobResult[]> {
+  /**
+   * All result records of a bulk job, every page. With `expected` (the job's user count) it
+   * stops once that many are read, saving the empty page a full job would otherwise cost.
+   */
+  async getJobResults(jobId: string, expected?: number): Promise<JobResult[]> {
     const all: JobResult[] = [];
     for (let skip = 0; ; skip += PAGE) {
       const page = await this.call<unknown>(
         "GET",
         `/api/v2/bulk/users/${encodeURIComponent(jobId)}/results?limit=${PAGE}&skip=${skip}`,
-        { priority: PRIORITY.batch },
+        { priority: PRIORITY.results },
       );
       if (!Array.isArray(page)) throw new JumpCloudError("job results were not a list", 200);
       all.push(...(page as JobResult[]));
-      if (page.length < PAGE) return all;
+      if (page.length < PAGE || (expected !== undefined && all.length >= expected)) return all;
     }
   }
 
@@ -165,9 +174,15 @@ export class JumpCloudClient {
     if (until <= this.pausedUntil) return;
     this.pausedUntil = until;
     this.queue.pause();
-    setTimeout(() => {
-      if (Date.now() >= this.pausedUntil) this.queue.start();
-    }, ms).unref();
+    // One timer, re-armed for the latest pause: it always resumes the queue. (Comparing clocks
+    // in the callback can miss: timers run on a monotonic clock and may fire a ms "early".)
+    if (this.resumeTimer) clearTimeout(this.resumeTimer);
+    this.resumeTimer = setTimeout(() => {
+      this.resumeTimer = undefined;
+      this.pausedUntil = 0;
+      this.queue.start();
+    }, ms);
+    this.resumeTimer.unref();
   }
 
   private async once<T>(method: string, path: string, body: unknown): Promise<T> {

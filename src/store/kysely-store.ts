@@ -346,41 +346,48 @@ export class KyselyStore implements Store {
 
   async claimBatch(max: number, now: string): Promise<ClaimedBatch | undefined> {
     return this.db.transaction().execute(async (trx) => {
-      // Users with an item in flight, or an earlier item still queued, wait: per-user order holds.
-      const candidates = await trx
-        .selectFrom("items")
-        .selectAll()
-        .where("state", "in", ["queued", "sending", "submitted"])
-        .orderBy("seq")
+      // Per-user order in SQL: an item goes only if its user has nothing in flight and no
+      // earlier queued item (ready or not). That also means at most one item per user.
+      const chosen = await trx
+        .selectFrom("items as i")
+        .select(["i.id", "i.request_id"])
+        .where("i.state", "=", "queued")
+        .where("i.ready_at", "<=", now)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom("items as j")
+                .select("j.id")
+                .whereRef("j.user_id", "=", "i.user_id")
+                .where((eb) =>
+                  eb.or([
+                    eb("j.state", "in", ["sending", "submitted"]),
+                    eb.and([eb("j.state", "=", "queued"), eb("j.seq", "<", eb.ref("i.seq"))]),
+                  ]),
+                ),
+            ),
+          ),
+        )
+        .orderBy("i.seq")
+        .limit(max)
         .execute();
-      const blocked = new Set<string>();
-      const chosen: ItemRow[] = [];
-      for (const item of candidates) {
-        if (chosen.length >= max) break;
-        if (blocked.has(item.user_id)) continue;
-        blocked.add(item.user_id);
-        if (item.state === "queued" && item.ready_at <= now) chosen.push(item);
-      }
       if (chosen.length === 0) return undefined;
       const batch = await trx
         .insertInto("batches")
         .values({ state: "sending", created_at: now })
         .returning("id")
         .executeTakeFirstOrThrow();
-      for (const [pos, item] of chosen.entries()) {
-        await trx
-          .updateTable("items")
-          .set({ state: "sending", batch_id: batch.id, batch_pos: pos, attempts: item.attempts + 1, updated_at: now })
-          .where("id", "=", item.id)
-          .where("state", "=", "queued")
-          .execute();
-      }
-      const items = await trx
-        .selectFrom("items")
-        .selectAll()
-        .where("batch_id", "=", batch.id)
-        .orderBy("batch_pos")
+      await trx
+        .updateTable("items")
+        .set((eb) => ({ state: "sending", batch_id: batch.id, attempts: eb("attempts", "+", 1), updated_at: now }))
+        .where(
+          "id",
+          "in",
+          chosen.map((c) => c.id),
+        )
+        .where("state", "=", "queued")
         .execute();
+      const items = await trx.selectFrom("items").selectAll().where("batch_id", "=", batch.id).orderBy("seq").execute();
       const requestIds = [...new Set(items.map((i) => i.request_id))];
       const requests = await trx.selectFrom("requests").selectAll().where("id", "in", requestIds).execute();
       return { batchId: batch.id, items: items.map(toItem), requests: requests.map(toRequest) };
@@ -511,7 +518,7 @@ export class KyselyStore implements Store {
         .selectAll()
         .where("batch_id", "=", b.id)
         .where("state", "=", "submitted")
-        .orderBy("batch_pos")
+        .orderBy("seq")
         .execute();
       result.push({
         batchId: b.id,

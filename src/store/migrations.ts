@@ -102,6 +102,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable("requests").addColumn("reminded_at", "text").execute();
     },
   },
+  "0003_items_claim_index": {
+    async up(db: Kysely<unknown>) {
+      // claimBatch looks up each candidate's user for items in flight or queued earlier.
+      await db.schema.createIndex("items_user_state_seq").on("items").columns(["user_id", "state", "seq"]).execute();
+    },
+  },
 };
 
 class InCodeProvider implements MigrationProvider {
