@@ -45,7 +45,13 @@ async function main(): Promise<number> {
     process.stderr.write(`${error instanceof ConfigError ? error.message : errorMessage(error)}\n`);
     return 1;
   }
-  const store = await openStore(databaseUrl);
+  let store: Awaited<ReturnType<typeof openStore>>;
+  try {
+    store = await openStore(databaseUrl, { mustExist: true });
+  } catch (error) {
+    process.stderr.write(`${errorMessage(error)}\n`);
+    return 1;
+  }
   try {
     const rows = await store.listAuditSince(since, until);
     process.stdout.write(args.format === "json" ? formatAuditJson(rows) : formatAuditCsv(rows));

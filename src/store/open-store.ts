@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
@@ -9,10 +9,14 @@ import type { Database as Schema } from "./schema.js";
 import type { Store } from "./store.js";
 
 /** Opens the store named by DATABASE_URL and brings its schema up to date. */
-export async function openStore(databaseUrl: string): Promise<Store> {
+export async function openStore(databaseUrl: string, options: { mustExist?: boolean } = {}): Promise<Store> {
   if (databaseUrl.startsWith("sqlite:")) {
     const file = databaseUrl.slice("sqlite:".length);
     const inMemory = file === ":memory:" || file === "";
+    // Tools that only read (audit export) must not create an empty database from a typo.
+    if (options.mustExist && !inMemory && !existsSync(file)) {
+      throw new AppError("database_not_found", `DATABASE_URL: no database file at ${resolve(file)}`);
+    }
     if (!inMemory) mkdirSync(dirname(resolve(file)), { recursive: true });
     const sqlite = new Database(inMemory ? ":memory:" : file);
     // WAL + a busy timeout: the audit export may read while the bot writes.

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -99,6 +99,21 @@ describe("audit export (npm run audit)", () => {
         return true;
       });
     }
+  });
+
+  it("refuses a database file that does not exist (a typo must not create an empty one)", async () => {
+    const missing = join(mkdtempSync(join(tmpdir(), "jc-audit-missing-")), "typo.db");
+    await assert.rejects(
+      run(process.execPath, [CLI, "--since", "2000-01-01"], {
+        env: { PATH: process.env.PATH ?? "", DATABASE_URL: `sqlite:${missing}` },
+      }),
+      (error: { code?: number; stderr?: string }) => {
+        assert.equal(error.code, 1);
+        assert.match(error.stderr ?? "", /no database file at/);
+        return true;
+      },
+    );
+    assert.equal(existsSync(missing), false);
   });
 
   it("neutralises every formula prefix and leaves other text alone", () => {
