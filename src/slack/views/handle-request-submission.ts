@@ -75,6 +75,7 @@ export function handleRequestSubmission(deps: ListenerDeps) {
       return;
     }
 
+    const submittedAt = deps.clock.now().toISOString();
     const request = await deps.store.createRequest(
       {
         draftId: draft.id,
@@ -86,9 +87,11 @@ export function handleRequestSubmission(deps: ListenerDeps) {
         reason: reason.data ?? "",
         changes,
       },
-      deps.clock.now().toISOString(),
+      submittedAt,
     );
     await ack({ response_action: "update", view: buildReceiptModal(request) });
+    // A second submission of the same modal returns the first request: nothing new to log.
+    if (request.createdAt !== submittedAt) return;
     deps.logger.info(
       { requestId: request.id, requester: request.requesterId, changes: request.changes.length },
       "request submitted",
