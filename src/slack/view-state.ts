@@ -34,6 +34,13 @@ export function fieldErrorsToBlocks(errors: Record<string, string>): Record<stri
   );
 }
 
+/** Button values carry a request id written by us: plain decimal digits, nothing else. */
+export const requestIdValue = z
+  .string()
+  .regex(/^[1-9][0-9]{0,9}$/)
+  .transform(Number)
+  .pipe(z.number().max(2_147_483_647));
+
 export const draftMetadata = z.object({ draftId: z.string().uuid() });
 export const requestIdMetadata = z.object({ requestId: z.number().int().positive() });
 

@@ -1,17 +1,10 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from "@slack/bolt";
-import { z } from "zod";
 import { buildDenyModal } from "../blocks/index.js";
 import { alreadyDecidedMessage, checkDecider } from "../check-decider.js";
 import type { ListenerDeps } from "../deps.js";
+import { requestIdValue } from "../view-state.js";
 
 type Args = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
-
-/** Button values carry a request id written by us: plain decimal digits, nothing else. */
-const requestIdValue = z
-  .string()
-  .regex(/^[1-9][0-9]{0,9}$/)
-  .transform(Number)
-  .pipe(z.number().max(2_147_483_647));
 
 /** Approve and Deny buttons on the approval message. */
 export function handleDecisionClick(deps: ListenerDeps, decision: "approve" | "deny") {
