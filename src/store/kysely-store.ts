@@ -459,12 +459,20 @@ export class KyselyStore implements Store {
       if (options.closeBatch !== false) {
         await trx.updateTable("batches").set({ state: "done", completed_at: at }).where("id", "=", batchId).execute();
       }
+      // One UPDATE per distinct outcome (usually: all applied), not one per item.
+      const groups = new Map<string, { state: ItemOutcome["state"]; message: string | null; ids: number[] }>();
       for (const outcome of outcomes) {
+        const key = JSON.stringify([outcome.state, outcome.message]);
+        const group = groups.get(key) ?? { state: outcome.state, message: outcome.message, ids: [] };
+        group.ids.push(outcome.itemId);
+        groups.set(key, group);
+      }
+      for (const group of groups.values()) {
         // Only items still in flight: a settled item keeps its first outcome.
         await trx
           .updateTable("items")
-          .set({ state: outcome.state, message: outcome.message, updated_at: at })
-          .where("id", "=", outcome.itemId)
+          .set({ state: group.state, message: group.message, updated_at: at })
+          .where("id", "in", group.ids)
           .where("batch_id", "=", batchId)
           .where("state", "in", ["sending", "submitted"])
           .execute();
