@@ -1,4 +1,5 @@
 import { stringify } from "csv-stringify/sync";
+import { fieldLabel } from "../requests/fields.js";
 import type { AuditExportRow } from "../store/store.js";
 
 const COLUMNS = [
@@ -12,6 +13,7 @@ const COLUMNS = [
   "target_user_id",
   "target",
   "detail",
+  "changes",
 ] as const;
 
 /**
@@ -34,6 +36,7 @@ function cells(row: AuditExportRow): string[] {
     row.targetUserId,
     row.targetLabel,
     row.detail ?? "",
+    row.changes.map((c) => `${fieldLabel(c.field)}: ${c.oldValue} → ${c.newValue}`).join("; "),
   ];
 }
 

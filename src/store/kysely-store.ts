@@ -194,6 +194,7 @@ export class KyselyStore implements Store {
         "requests.requester_id",
         "requests.target_user_id",
         "requests.target_label",
+        "requests.changes",
       ])
       .where("audit.at", ">=", since);
     if (until) query = query.where("audit.at", "<", until);
@@ -209,6 +210,7 @@ export class KyselyStore implements Store {
       requesterId: r.requester_id,
       targetUserId: r.target_user_id,
       targetLabel: r.target_label,
+      changes: JSON.parse(r.changes) as Change[],
     }));
   }
 

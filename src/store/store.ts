@@ -65,6 +65,8 @@ export interface AuditExportRow extends AuditEntry {
   requesterId: string;
   targetUserId: string;
   targetLabel: string;
+  /** The request's changes (old → new as seen at request time). */
+  changes: Change[];
 }
 
 export type DecideResult =

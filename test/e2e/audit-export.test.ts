@@ -65,6 +65,8 @@ describe("audit export (npm run audit)", () => {
     assert.match(rows[3]?.detail ?? "", /^job [0-9a-f]{24}$/);
     assert.equal(rows[6]?.detail, `'${hostile}`);
     assert.equal(rows[0]?.target, "alice@example.com");
+    assert.equal(rows[0]?.changes, "Job title: Engineer → Applied title");
+    assert.equal(rows[5]?.changes, "Job title: Applied title → Denied title"); // made after #1 applied
     assert.equal(rows[0]?.target_user_id, PEOPLE.alice.jcId);
     for (const row of rows) for (const cell of Object.values(row)) assert.doesNotMatch(cell, /^[=+\-@]/);
     assert.match(stderr, /7 audit entries since 2000-01-01T00:00:00.000Z/);

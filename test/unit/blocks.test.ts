@@ -645,3 +645,13 @@ describe("limits checker", () => {
     );
   });
 });
+
+describe("formatNote", () => {
+  it("shows the bot's ISO times as Slack dates and escapes the rest", async () => {
+    const { formatNote } = await import("../../src/slack/blocks/index.js");
+    assert.equal(
+      formatNote("Waiting for JumpCloud (<503>); next try at 2026-12-03T17:47:07.205Z.", 1000),
+      "Waiting for JumpCloud (&lt;503&gt;); next try at <!date^1796320027^{date_short_pretty} {time}|2026-12-03T17:47:07.205Z>.",
+    );
+  });
+});

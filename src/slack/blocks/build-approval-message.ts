@@ -5,6 +5,7 @@ import { formatChanges } from "./format-changes.js";
 import { formatDate } from "./format-date.js";
 import { formatItemOutcomes } from "./format-item-outcomes.js";
 import { formatJobIds } from "./format-job-ids.js";
+import { formatNote } from "./format-note.js";
 import { mentionUser } from "./mention-user.js";
 import { contextBlock, headerBlock, mrkdwnText, plainText, sectionBlock } from "./mrkdwn.js";
 import { quoteText } from "./quote-text.js";
@@ -49,7 +50,7 @@ export function buildApprovalMessage(request: RequestRecord, items: readonly Ite
     if (status) blocks.push(sectionBlock(status));
   }
   if (request.statusNote) {
-    blocks.push(contextBlock(escapeAndTruncate(request.statusNote, 1000)));
+    blocks.push(contextBlock(formatNote(request.statusNote, 1000)));
   }
 
   return {

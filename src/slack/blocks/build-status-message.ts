@@ -2,6 +2,7 @@ import type { RequestRecord } from "../../requests/types.js";
 import { escapeAndTruncate } from "./escape-and-truncate.js";
 import { formatChanges, pluralChanges } from "./format-changes.js";
 import { formatDate } from "./format-date.js";
+import { formatNote } from "./format-note.js";
 import { contextBlock, sectionBlock } from "./mrkdwn.js";
 import type { KnownBlock, SlackMessage } from "./slack-types.js";
 import { stateInWords } from "./state-words.js";
@@ -26,7 +27,7 @@ export function buildStatusMessage(requests: readonly RequestRecord[]): SlackMes
   if (only) {
     blocks.push(sectionBlock(formatChanges(only.changes, 2900)));
     if (only.decisionNote?.trim()) blocks.push(contextBlock(`Note: ${escapeAndTruncate(only.decisionNote, 1500)}`));
-    if (only.statusNote?.trim()) blocks.push(contextBlock(escapeAndTruncate(only.statusNote, 1500)));
+    if (only.statusNote?.trim()) blocks.push(contextBlock(formatNote(only.statusNote, 1500)));
   }
   if (requests.length > shown.length) {
     blocks.push(contextBlock(`…and ${requests.length - shown.length} older requests not shown.`));

@@ -13,6 +13,7 @@ export { escapeAndTruncate } from "./escape-and-truncate.js";
 export { escapeMrkdwn } from "./escape-mrkdwn.js";
 export { formatChanges, pluralChanges } from "./format-changes.js";
 export { formatDate } from "./format-date.js";
+export { formatNote } from "./format-note.js";
 export { EMPTY_VALUE, formatValue } from "./format-value.js";
 export { mentionUser } from "./mention-user.js";
 export { LIMITS } from "./mrkdwn.js";
