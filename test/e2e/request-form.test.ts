@@ -113,11 +113,20 @@ describe("the request form", () => {
   });
 
   it("answers help and unknown text with usage, ephemerally", async () => {
-    const help = await env.command("alice", "help");
-    assert.equal((help.json as { response_type: string }).response_type, "ephemeral");
-    assert.match(textOf(help.json), /\/jc-update status/);
-    const unknown = await env.command("alice", "please do things");
-    assert.match(textOf(unknown.json), /did not understand/);
+    const reply = async (text: string) => {
+      const seen = env.slack.responses.length;
+      const ack = await env.command("alice", text);
+      assert.equal(ack.status, 200);
+      assert.equal(ack.body, "", "acked at once, before any lookup");
+      await waitUntil(() => env.slack.responses.length > seen, 3000, "the ephemeral usage");
+      return env.slack.responses.at(-1)?.body as { response_type?: string };
+    };
+    const help = await reply("help");
+    assert.equal(help.response_type, "ephemeral");
+    assert.match(textOf(help), /\/jc-update status/);
+    assert.doesNotMatch(textOf(help), /\/jc-update bulk/, "admin-only usage is not shown to employees");
+    const unknown = await reply("please do things");
+    assert.match(textOf(unknown), /did not understand/);
   });
 
   it("lists the requester's own requests with status", async () => {

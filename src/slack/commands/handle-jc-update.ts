@@ -23,18 +23,14 @@ export function handleJcUpdate(deps: ListenerDeps) {
     const intent = parseCommandText(command.text ?? "");
     const userId = command.user_id;
 
-    // Answers that need no remote call go back in the ack itself.
-    if (intent.kind === "help") {
-      await ack({ response_type: "ephemeral", ...buildHelpMessage(await deps.roles.isAdmin(userId)) });
+    // Help is tailored to admins, and the admin check may ask Slack (user group): ack first.
+    if (intent.kind === "help" || intent.kind === "invalid") {
+      await ack();
+      const error = intent.kind === "invalid" ? "I did not understand that." : undefined;
+      await respond({ response_type: "ephemeral", ...buildHelpMessage(await deps.roles.isAdmin(userId), error) });
       return;
     }
-    if (intent.kind === "invalid") {
-      await ack({
-        response_type: "ephemeral",
-        ...buildHelpMessage(await deps.roles.isAdmin(userId), "I did not understand that."),
-      });
-      return;
-    }
+    // Status needs only the local store: it goes back in the ack itself.
     if (intent.kind === "status") {
       if (intent.requestId !== undefined) {
         const one = await deps.store.getRequest(intent.requestId);
@@ -61,8 +57,8 @@ export function handleJcUpdate(deps: ListenerDeps) {
       await respond({ response_type: "ephemeral", text: "Bulk (CSV) requests are not available yet in this version." });
       return;
     }
-    const isAdmin = await deps.roles.isAdmin(userId);
-    if (intent.kind === "target" && !isAdmin) {
+    // Someone else's record: refuse before any modal opens (the role check is cached).
+    if (intent.kind === "target" && !(await deps.roles.isAdmin(userId))) {
       await respond({
         response_type: "ephemeral",
         text: "You may only change your own JumpCloud record. Run `/jc-update` without arguments.",
@@ -84,6 +80,8 @@ export function handleJcUpdate(deps: ListenerDeps) {
       }).catch(() => undefined);
       return;
     }
+    // Only now, with the modal open, the remaining lookups (the role check may ask Slack).
+    const isAdmin = await deps.roles.isAdmin(userId);
     const update = (view: ReturnType<typeof buildMessageModal>) => client.views.update({ view_id: viewId, view });
 
     try {
