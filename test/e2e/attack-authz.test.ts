@@ -26,18 +26,10 @@ describe("attack: authorization and decisions", () => {
   });
   after(async () => env.close());
 
-  async function newRequest(
+  const newRequest = (
     who: Person = "bob",
     values: Record<string, string> = { "Job title": `T ${randomUUID().slice(0, 8)}` },
-  ): Promise<number> {
-    const form = await env.openForm(who);
-    const answer = await env.submitForm(who, form, values);
-    assert.equal(answer.json?.response_action, "update", JSON.stringify(answer.json));
-    const request = (await env.app.store.listRequestsByRequester(PEOPLE[who].slackId, 1))[0];
-    assert.ok(request);
-    await env.approvalMessage(request.id);
-    return request.id;
-  }
+  ) => env.request(who, values);
 
   function denySubmit(who: Person, privateMetadata: string, reason = "no") {
     return sendInteraction(

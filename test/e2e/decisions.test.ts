@@ -20,15 +20,8 @@ describe("approval decisions", () => {
   });
   after(async () => env.close());
 
-  async function newRequest(who: Person = "bob", jobTitle = `Title ${Math.random()}`): Promise<number> {
-    const form = await env.openForm(who);
-    const answer = await env.submitForm(who, form, { "Job title": jobTitle });
-    assert.equal(answer.json?.response_action, "update", JSON.stringify(answer.json));
-    const request = (await env.app.store.listRequestsByRequester(PEOPLE[who].slackId, 1))[0];
-    assert.ok(request);
-    await env.approvalMessage(request.id);
-    return request.id;
-  }
+  const newRequest = (who: Person = "bob", jobTitle = `Title ${Math.random()}`) =>
+    env.request(who, { "Job title": jobTitle });
 
   async function ephemeralTo(who: Person, since: number): Promise<string> {
     await waitUntil(() => env.slack.ephemerals.length > since, 3000, "an ephemeral reply");

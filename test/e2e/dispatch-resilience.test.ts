@@ -1,16 +1,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import type { ItemRecord } from "../../src/requests/types.js";
-import { PEOPLE, type Person, startTestEnv, type TestEnv, textOf, waitUntil } from "../support/start-test-env.js";
-
-async function submitted(env: TestEnv, who: Person, values: Record<string, string>): Promise<number> {
-  const form = await env.openForm(who);
-  const answer = await env.submitForm(who, form, values);
-  assert.equal(answer.json?.response_action, "update", JSON.stringify(answer.json));
-  const id = (await env.app.store.listRequestsByRequester(PEOPLE[who].slackId, 1))[0]?.id ?? 0;
-  await env.approvalMessage(id);
-  return id;
-}
+import { PEOPLE, startTestEnv, type TestEnv, textOf, waitUntil } from "../support/start-test-env.js";
 
 describe("dispatch when the world moves: conflicts, outages, a refused key", () => {
   let env: TestEnv | undefined;
@@ -21,7 +12,7 @@ describe("dispatch when the world moves: conflicts, outages, a refused key", () 
 
   it("does not overwrite a field changed in JumpCloud since the request, and shows the three values", async () => {
     env = await startTestEnv();
-    const id = await submitted(env, "alice", { "Job title": "Staff Engineer" });
+    const id = await env.request("alice", { "Job title": "Staff Engineer" });
     const alice = env.jc.users.get(PEOPLE.alice.jcId);
     assert.ok(alice);
     alice.jobTitle = "Engineering Manager"; // HR sync, meanwhile
@@ -58,8 +49,8 @@ describe("dispatch when the world moves: conflicts, outages, a refused key", () 
 
   it("reads the batch's users in one search call, and sends what did not conflict", async () => {
     env = await startTestEnv({ env: { BATCH_WINDOW_MS: "800" } });
-    const a = await submitted(env, "alice", { Department: "Platform" });
-    const b = await submitted(env, "bob", { "Job title": "Architect" });
+    const a = await env.request("alice", { Department: "Platform" });
+    const b = await env.request("bob", { "Job title": "Architect" });
     const bob = env.jc.users.get(PEOPLE.bob.jcId);
     assert.ok(bob);
     bob.jobTitle = "Site Lead";
@@ -81,8 +72,8 @@ describe("dispatch when the world moves: conflicts, outages, a refused key", () 
 
   it("a second approved request for the same field builds on the first: our own change is no conflict", async () => {
     env = await startTestEnv();
-    const first = await submitted(env, "alice", { "Job title": "Lead" });
-    const second = await submitted(env, "alice", { "Job title": "Principal" }); // both saw "Engineer"
+    const first = await env.request("alice", { "Job title": "Lead" });
+    const second = await env.request("alice", { "Job title": "Principal" }); // both saw "Engineer"
     await env.click("approver", "approve", first);
     await env.click("approver", "approve", second);
     await env.waitForState(first, "applied");
@@ -95,7 +86,7 @@ describe("dispatch when the world moves: conflicts, outages, a refused key", () 
 
   it("with CONFLICT_CHECK=off sends the change as approved, without a lookup", async () => {
     env = await startTestEnv({ env: { CONFLICT_CHECK: "off" } });
-    const id = await submitted(env, "alice", { "Job title": "Staff Engineer" });
+    const id = await env.request("alice", { "Job title": "Staff Engineer" });
     const alice = env.jc.users.get(PEOPLE.alice.jcId);
     if (alice) alice.jobTitle = "Engineering Manager";
     await env.click("approver", "approve", id);
@@ -107,7 +98,7 @@ describe("dispatch when the world moves: conflicts, outages, a refused key", () 
   it("an outage longer than the attempts loses nothing: applied soon after JumpCloud is back", async () => {
     env = await startTestEnv({ env: { RETRY_MAX_ATTEMPTS: "2" } });
     env.jc.inject({ route: "bulk", status: 503, count: 5 });
-    const id = await submitted(env, "alice", { "Job title": "Principal" });
+    const id = await env.request("alice", { "Job title": "Principal" });
     await env.click("approver", "approve", id);
     await env.waitForState(id, "applied", 15_000);
     const statuses = env.jc.calls.filter((c) => c.route === "bulk").map((c) => c.status);
@@ -121,7 +112,7 @@ describe("dispatch when the world moves: conflicts, outages, a refused key", () 
   it("gives up after DISPATCH_GIVE_UP_HOURS of transient failures, and says so", async () => {
     env = await startTestEnv({ env: { RETRY_MAX_ATTEMPTS: "1", DISPATCH_GIVE_UP_HOURS: "0.0002" } }); // 0.72 s
     env.jc.inject({ route: "bulk", status: 503, count: 1000 });
-    const id = await submitted(env, "alice", { "Job title": "Principal" });
+    const id = await env.request("alice", { "Job title": "Principal" });
     await env.click("approver", "approve", id);
     await env.waitForState(id, "failed", 10_000);
     const message = (await env.app.store.listItems(id))[0]?.message ?? "";
@@ -132,8 +123,8 @@ describe("dispatch when the world moves: conflicts, outages, a refused key", () 
   it("a refused API key (401) keeps the changes, pauses dispatch and alerts the approval channel once", async () => {
     env = await startTestEnv({ env: { RETRY_BASE_DELAY_MS: "500", BATCH_WINDOW_MS: "10" } });
     env.jc.inject({ route: "bulk", status: 401, count: 1000, body: { message: "no organization selected" } });
-    const first = await submitted(env, "alice", { "Job title": "Principal" });
-    const second = await submitted(env, "bob", { "Job title": "Architect" });
+    const first = await env.request("alice", { "Job title": "Principal" });
+    const second = await env.request("bob", { "Job title": "Architect" });
     await env.click("approver", "approve", first);
     await waitUntil(() => env?.jc.calls.some((c) => c.route === "bulk") ?? false, 3000, "a first bulk call");
     await env.click("approver", "approve", second);

@@ -4,15 +4,9 @@ import { PEOPLE, type Person, startTestEnv, type TestEnv, textOf, waitUntil } fr
 
 /** Requests a job title change for `who` and approves it; returns the request id. */
 async function approvedChange(env: TestEnv, who: Person, jobTitle: string): Promise<number> {
-  const form = await env.openForm(who);
-  const answer = await env.submitForm(who, form, { "Job title": jobTitle });
-  assert.equal(answer.json?.response_action, "update", JSON.stringify(answer.json));
-  const request = (await env.app.store.listRequestsByRequester(PEOPLE[who].slackId, 1))[0];
-  assert.ok(request);
-  await env.approvalMessage(request.id);
-  const approver: Person = who === "approver" ? "approver2" : "approver";
-  await env.click(approver, "approve", request.id);
-  return request.id;
+  const id = await env.request(who, { "Job title": jobTitle });
+  await env.click(who === "approver" ? "approver2" : "approver", "approve", id);
+  return id;
 }
 
 function bulkAttempts(env: TestEnv): number {

@@ -4,14 +4,7 @@ import { ids } from "../../src/slack/ids.js";
 import { blockActionsPayload, sendInteraction } from "../support/slack-request.js";
 import { PEOPLE, SECRETS, startTestEnv, type TestEnv, textOf, waitUntil } from "../support/start-test-env.js";
 
-async function submitted(env: TestEnv, jobTitle = "Lead"): Promise<number> {
-  const form = await env.openForm("alice");
-  const answer = await env.submitForm("alice", form, { "Job title": jobTitle });
-  assert.equal(answer.json?.response_action, "update", JSON.stringify(answer.json));
-  const id = (await env.app.store.listRequestsByRequester(PEOPLE.alice.slackId, 1))[0]?.id ?? 0;
-  await env.approvalMessage(id);
-  return id;
-}
+const submitted = (env: TestEnv, jobTitle = "Lead") => env.request("alice", { "Job title": jobTitle });
 
 function receiptDm(env: TestEnv, requestId: number) {
   return env.slack.calls.find(

@@ -91,6 +91,11 @@ export interface TestEnv {
   openForm(who: Person, text?: string): Promise<OpenedForm>;
   /** Submits a request modal with values by field label (others keep their initial value). */
   submitForm(who: Person, form: OpenedForm, values: Record<string, string>, reason?: string): Promise<SubmitAnswer>;
+  /**
+   * `who` runs /jc-update [text], changes the fields given by label and submits; returns the new
+   * request's id once its approval message is posted.
+   */
+  request(who: Person, values: Record<string, string>, options?: { text?: string; reason?: string }): Promise<number>;
   click(who: Person, action: "approve" | "deny", requestId: number | string): ReturnType<typeof sendInteraction>;
   submitDeny(who: Person, requestId: number, reason: string): Promise<SubmitAnswer>;
   approvalMessage(requestId: number): Promise<{ channel: string; ts: string; text: string; blocks: unknown[] }>;
@@ -229,6 +234,16 @@ export async function startTestEnv(
         }),
       );
       return { status: answer.status, json: answer.json as SubmitAnswer["json"] };
+    },
+    async request(who, values, options = {}) {
+      const form = await env.openForm(who, options.text);
+      const answer = await env.submitForm(who, form, values, options.reason);
+      if (answer.json?.response_action !== "update")
+        throw new Error(`submission refused: ${JSON.stringify(answer.json)}`);
+      const request = (await app.store.listRequestsByRequester(PEOPLE[who].slackId, 1))[0];
+      if (!request) throw new Error("no request stored");
+      await env.approvalMessage(request.id);
+      return request.id;
     },
     async click(who, action, requestId) {
       // Clicked where Slack shows it: on the request's approval message when there is one.
