@@ -164,3 +164,51 @@ describe("the request form", () => {
     assert.deepEqual(await env.app.store.listRequestsByRequester(PEOPLE.alice.slackId, 100), requests);
   });
 });
+
+describe("the Manager picker and health", () => {
+  let env: TestEnv;
+  before(async () => {
+    env = await startTestEnv();
+  });
+  after(async () => env.close());
+
+  it("prefills the manager's Slack user and maps a new pick to that person's JumpCloud id", async () => {
+    const bob = env.jc.users.get(PEOPLE.bob.jcId);
+    assert.ok(bob);
+    bob.manager = PEOPLE.admin.jcId;
+    const form = await env.openForm("admin", PEOPLE.bob.email);
+    const manager = form.view.blocks.find((b) => b.label?.text === "Manager");
+    assert.equal(manager?.element?.type, "users_select");
+    assert.equal(manager?.element?.initial_user, PEOPLE.admin.slackId);
+
+    const id = await env.request(
+      "admin",
+      { Manager: PEOPLE.approver.slackId },
+      { text: PEOPLE.bob.email, reason: "Reorg" },
+    );
+    const request = await env.app.store.getRequest(id);
+    assert.deepEqual(request?.changes, [
+      { field: "manager", oldValue: PEOPLE.admin.jcId, newValue: PEOPLE.approver.jcId },
+    ]);
+    await env.click("approver2", "approve", id);
+    await env.waitForState(id, "applied");
+    assert.deepEqual(env.jc.bulkCalls.at(-1)?.body, [{ id: PEOPLE.bob.jcId, manager: PEOPLE.approver.jcId }]);
+  });
+
+  it("keeps the manager when the picker is left as it was", async () => {
+    const form = await env.openForm("admin", PEOPLE.bob.email);
+    const answer = await env.submitForm("admin", form, { "Cost center": "CC-7" }, "Budget");
+    assert.equal(answer.json?.response_action, "update");
+    const request = (await env.app.store.listRequestsByRequester(PEOPLE.admin.slackId, 1))[0];
+    assert.deepEqual(request?.changes, [{ field: "costCenter", oldValue: "", newValue: "CC-7" }]);
+  });
+
+  it("answers /healthz 503 when the store is unreachable", async () => {
+    const ok = await fetch(`${env.baseUrl}/healthz`);
+    assert.equal(ok.status, 200);
+    await env.app.store.close();
+    const down = await fetch(`${env.baseUrl}/healthz`);
+    assert.equal(down.status, 503);
+    assert.deepEqual(await down.json(), { ok: false, error: "store unreachable" });
+  });
+});
