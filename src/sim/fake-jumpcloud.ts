@@ -20,46 +20,19 @@ import { createServer, STATUS_CODES } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { ErrorObject, ValidateFunction } from "ajv";
 import { Ajv } from "ajv";
+import type { JcAttribute, JcPhoneNumber, JcUser } from "../requests/types.js";
 
 // ---------------------------------------------------------------------------------------------
 // Types
 
-export interface SeedPhoneNumber {
-  id?: string;
-  type: string;
-  number: string;
-}
+export type SeedPhoneNumber = JcPhoneNumber;
+export type SeedAttribute = JcAttribute;
 
-export interface SeedAttribute {
-  name: string;
-  value: string;
-}
-
-/** A JumpCloud system user (`systemuserreturn` shape, fields this project uses). */
-export interface SeedUser {
-  _id: string;
-  email: string;
-  username: string;
-  firstname?: string;
-  middlename?: string;
-  lastname?: string;
-  displayname?: string;
-  jobTitle?: string;
-  department?: string;
-  location?: string;
-  company?: string;
-  costCenter?: string;
-  employeeIdentifier?: string;
-  employeeType?: string;
-  alternateEmail?: string;
-  /** `_id` of another system user. */
-  manager?: string;
-  phoneNumbers?: SeedPhoneNumber[];
-  attributes?: SeedAttribute[];
+/** A JumpCloud system user as the bot reads it, plus what only the simulator keeps. */
+export interface SeedUser extends JcUser {
   activated?: boolean;
   state?: string;
   organization?: string;
-  [key: string]: unknown;
 }
 
 /** Which requests a fault or a latency applies to. */

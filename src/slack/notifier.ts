@@ -76,7 +76,10 @@ export class Notifier {
 
   private async scheduleNext(): Promise<void> {
     // The earliest postponed row decides when to look again.
-    const soon = await this.deps.store.nextOutbox(new Date(Date.now() + MAX_DELAY_MS).toISOString(), 1);
+    const soon = await this.deps.store.nextOutbox(
+      new Date(this.deps.clock.now().getTime() + MAX_DELAY_MS).toISOString(),
+      1,
+    );
     const first = soon[0];
     if (!first || this.stopped) return;
     const delay = Math.max(50, Date.parse(first.readyAt) - this.deps.clock.now().getTime());

@@ -430,7 +430,6 @@ export class KyselyStore implements Store {
         .set({
           state: "queued",
           batch_id: null,
-          batch_pos: null,
           ready_at: input.readyAt,
           message: input.message,
           updated_at: input.at,
@@ -544,7 +543,7 @@ export class KyselyStore implements Store {
     return this.db.transaction().execute(async (trx) => {
       const result = await trx
         .updateTable("items")
-        .set({ state: "queued", batch_id: null, batch_pos: null, updated_at: at })
+        .set({ state: "queued", batch_id: null, updated_at: at })
         .where("state", "=", "sending")
         .executeTakeFirst();
       await trx

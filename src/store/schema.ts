@@ -42,7 +42,7 @@ export interface Database {
     attempts: number;
     ready_at: string;
     batch_id: number | null;
-    batch_pos: number | null;
+    batch_pos: number | null; // unused since 0003: items keep approval (seq) order in a batch
     job_id: string | null;
     message: string | null;
     created_at: string;

@@ -1,7 +1,7 @@
-import type { Config } from "../config.js";
-import { errorMessage } from "../errors.js";
-import type { Logger } from "../logger.js";
-import type { Store } from "../store/store.js";
+import type { Config } from "./config.js";
+import { errorMessage } from "./errors.js";
+import type { Logger } from "./logger.js";
+import type { Store } from "./store/store.js";
 
 /**
  * Expires pending requests after REQUEST_TTL_HOURS and posts one reminder after
