@@ -35,6 +35,9 @@ export interface Change {
   /** Value seen in JumpCloud when the request was made ('' when unset). */
   oldValue: string;
   newValue: string;
+  /** Manager only: the Slack users behind the old and new JumpCloud ids, for people to read. */
+  oldSlackUser?: string | null;
+  newSlackUser?: string | null;
 }
 
 export interface RequestRecord {

@@ -188,8 +188,20 @@ describe("the Manager picker and health", () => {
     );
     const request = await env.app.store.getRequest(id);
     assert.deepEqual(request?.changes, [
-      { field: "manager", oldValue: PEOPLE.admin.jcId, newValue: PEOPLE.approver.jcId },
+      {
+        field: "manager",
+        oldValue: PEOPLE.admin.jcId,
+        newValue: PEOPLE.approver.jcId,
+        oldSlackUser: PEOPLE.admin.slackId,
+        newSlackUser: PEOPLE.approver.slackId,
+      },
     ]);
+    // Approvers read people, not JumpCloud ids.
+    const shown = textOf((await env.approvalMessage(id)).blocks);
+    assert.ok(
+      shown.includes(`*Manager*: <@${PEOPLE.admin.slackId}> (${PEOPLE.admin.jcId}) → <@${PEOPLE.approver.slackId}> (`),
+      shown,
+    );
     await env.click("approver2", "approve", id);
     await env.waitForState(id, "applied");
     assert.deepEqual(env.jc.bulkCalls.at(-1)?.body, [{ id: PEOPLE.bob.jcId, manager: PEOPLE.approver.jcId }]);

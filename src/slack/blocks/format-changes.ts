@@ -3,6 +3,7 @@ import type { Change } from "../../requests/types.js";
 import { escapeAndTruncate } from "./escape-and-truncate.js";
 import { fitLines } from "./fit-lines.js";
 import { formatValue } from "./format-value.js";
+import { mentionUser } from "./mention-user.js";
 
 /** Room for one section's text, below Slack's 3000. */
 export const SECTION_TEXT_MAX = 2900;
@@ -18,7 +19,14 @@ export function pluralChanges(count: number): string {
 export function formatChanges(changes: readonly Change[], max = SECTION_TEXT_MAX): string {
   if (changes.length === 0) return "_(no changes)_";
   const lines = changes.map(
-    (c) => `*${escapeAndTruncate(fieldLabel(c.field), 100)}*: ${formatValue(c.oldValue)} → ${formatValue(c.newValue)}`,
+    (c) =>
+      `*${escapeAndTruncate(fieldLabel(c.field), 100)}*: ${showValue(c.oldValue, c.oldSlackUser)} → ${showValue(c.newValue, c.newSlackUser)}`,
   );
   return fitLines(lines, max, (left) => (left === 1 ? "…and 1 more change" : `…and ${left} more changes`));
+}
+
+/** A value, or for a manager the Slack person it stands for (the id stays as a hint). */
+function showValue(value: string, slackUser: string | null | undefined): string {
+  if (!slackUser || value === "") return formatValue(value);
+  return `${mentionUser(slackUser)} (${formatValue(value, 40)})`;
 }

@@ -52,7 +52,14 @@ export function handleRequestSubmission(deps: ListenerDeps) {
       }
     }
 
-    const { changes, errors } = validateChanges(submitted, current, allowed);
+    const validated = validateChanges(submitted, current, allowed);
+    const errors = validated.errors;
+    // A manager is a JumpCloud id; keep who it is in Slack so approvers see a person, not an id.
+    const changes = validated.changes.map((c) =>
+      c.field === "manager"
+        ? { ...c, oldSlackUser: draft.managerSlackId, newSlackUser: form.fields.manager ?? null }
+        : c,
+    );
     const reason = reasonSchema.safeParse(form.reason ?? "");
 
     const emailChange = changes.find((c) => c.field === "email");
