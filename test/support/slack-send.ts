@@ -41,10 +41,12 @@ interface Block {
 const started = Date.now() - 50;
 
 if (what === "command") {
+  const viewsBefore = ((await (await fetch(`${sim}/__sim/views`)).json()) as unknown[]).length;
   const t = await trigger();
   const answer = await sendSlashCommand(bot, secret, { user_id: userId, text: rest.join(" "), ...t });
   console.log(answer.status, answer.body || "(empty ack)");
   await showEphemerals();
+  await showForm(viewsBefore);
 } else if (what === "approve" || what === "deny") {
   const requestId = rest[0] ?? fail("give the request id");
   const t = await trigger();
@@ -172,5 +174,39 @@ async function showEphemerals(): Promise<void> {
   const recent = calls.filter(
     (c) => (c.method === "chat.postEphemeral" || c.method === "response_url") && c.at > started,
   );
-  for (const c of recent) console.log(`(only ${userId} sees) ${String(c.args.text ?? "")}`);
+  for (const c of recent) {
+    const body = c.args.blocks ? textOf(c.args.blocks) : String(c.args.text ?? "");
+    console.log(`(only ${userId} sees)\n${body}`);
+  }
+}
+
+/** The text people would read in a list of blocks. */
+function textOf(node: unknown): string {
+  if (Array.isArray(node)) return node.map(textOf).filter(Boolean).join("\n");
+  if (!node || typeof node !== "object") return "";
+  const n = node as Record<string, unknown>;
+  if (typeof n.text === "string") return n.text;
+  return Object.values(n).map(textOf).filter(Boolean).join("\n");
+}
+
+/** After /jc-update: which labels the modal offers, for `slack-send submit`. */
+async function showForm(viewsBefore: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, 1000));
+  const views = (await (await fetch(`${sim}/__sim/views`)).json()) as {
+    userId?: string;
+    view: { callback_id: string; blocks: Block[] };
+  }[];
+  const open = views
+    .slice(viewsBefore)
+    .filter((v) => v.userId === userId)
+    .at(-1);
+  if (!open) return;
+  if (open.view.callback_id !== ids.requestModal.callbackId) {
+    console.log(`modal: ${textOf(open.view.blocks)}`);
+    return;
+  }
+  const fields = open.view.blocks
+    .filter((b) => b.type === "input" && b.label)
+    .map((b) => `  ${b.label?.text}${b.element?.initial_value ? ` = ${b.element.initial_value}` : ""}`);
+  console.log(`modal open; fields for 'slack-send submit ${userId} "Label=value" …':\n${fields.join("\n")}`);
 }
