@@ -212,10 +212,7 @@ export class Dispatcher {
     batch: ClaimedBatch,
   ): Promise<{ bodies: BulkUserUpdate[]; items: ClaimedBatch["items"]; dropped: ItemOutcome[] }> {
     const requests = new Map<number, RequestRecord>(batch.requests.map((r) => [r.id, r]));
-    const changesOf = (item: ClaimedBatch["items"][number]): Change[] => {
-      const request = requests.get(item.requestId);
-      return request && request.targetUserId === item.userId ? request.changes : [];
-    };
+    const changesOf = (item: ClaimedBatch["items"][number]): Change[] => item.changes;
     const needsCurrent = (changes: Change[]) =>
       this.deps.config.conflictCheck || changes.some((c) => isPhoneField(c.field) || isAttributeField(c.field));
     const lookup = batch.items.filter((i) => needsCurrent(changesOf(i))).map((i) => i.userId);

@@ -104,6 +104,68 @@ export class JumpCloudClient {
     return found;
   }
 
+  /**
+   * Users whose `field` equals one of `values`, keyed by the value as given (emails and usernames
+   * compared case-insensitively, so a key may hold several users: ambiguous). Uses the fewest
+   * calls the API allows: `POST /api/search/systemusers` with an `or` of up to 100 exact matches
+   * per call, or, when the values cover much of the directory, one paged listing of every user
+   * (100 per page). All calls go through the rate-limited queue.
+   */
+  async lookupUsers(
+    field: "_id" | "email" | "username",
+    values: readonly string[],
+    retry?: RetryPolicy,
+  ): Promise<Map<string, JcUser[]>> {
+    const norm = (v: string) => (field === "_id" ? v : v.toLowerCase());
+    const wanted = new Set(values.map(norm));
+    const found = new Map<string, JcUser[]>([...wanted].map((v) => [v, []]));
+    const keep = (user: JcUser) => {
+      const value = user?.[field];
+      if (typeof value !== "string") return;
+      const list = found.get(norm(value));
+      if (list && !list.some((u) => u._id === user._id)) list.push(user);
+    };
+    if (wanted.size === 0) return found;
+    const searchCalls = Math.ceil(wanted.size / PAGE);
+    if (searchCalls > 1) {
+      // One call tells the directory's size: listing it all may cost fewer calls than searching.
+      const head = await this.call<{ totalCount?: number }>("GET", `/api/systemusers?limit=1`, {
+        priority: PRIORITY.interactive,
+        retry,
+      });
+      const total = typeof head?.totalCount === "number" ? head.totalCount : Number.POSITIVE_INFINITY;
+      if (Math.ceil(total / PAGE) <= searchCalls) {
+        for (let skip = 0; skip < total; skip += PAGE) {
+          const page = await this.call<{ results?: JcUser[] }>("GET", `/api/systemusers?limit=${PAGE}&skip=${skip}`, {
+            priority: PRIORITY.interactive,
+            retry,
+          });
+          const users = Array.isArray(page?.results) ? page.results : [];
+          users.forEach(keep);
+          if (users.length < PAGE) break;
+        }
+        return found;
+      }
+    }
+    // Exact matches, as given and lower-cased (JumpCloud keeps emails lower-case).
+    const terms = [...new Set(values.flatMap((v) => [v, norm(v)]))];
+    for (let at = 0; at < terms.length; at += PAGE) {
+      const chunk = terms.slice(at, at + PAGE);
+      for (let skip = 0; ; skip += PAGE) {
+        const result = await this.call<{ results?: JcUser[] }>("POST", "/api/search/systemusers", {
+          body: { filter: { or: chunk.map((v) => ({ [field]: v })) }, limit: PAGE, skip },
+          priority: PRIORITY.interactive,
+          retry,
+        });
+        const users = Array.isArray(result?.results) ? result.results : [];
+        users.forEach(keep);
+        // More than a page only when values are ambiguous; read on until the last page.
+        if (users.length < PAGE) break;
+      }
+    }
+    return found;
+  }
+
   /** One bulk job for many users. Answers 200 or 201 with `{jobId}`. */
   async updateUsers(body: readonly BulkUserUpdate[]): Promise<string> {
     const query = `?suppressEmail=${this.options.suppressEmail ? "true" : "false"}`;

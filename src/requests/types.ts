@@ -38,6 +38,33 @@ export interface Change {
   /** Manager only: the Slack users behind the old and new JumpCloud ids, for people to read. */
   oldSlackUser?: string | null;
   newSlackUser?: string | null;
+  /** Manager from a CSV: the email it was given by, for people to read. */
+  newDisplay?: string | null;
+}
+
+/** Which CSV column named the users of a bulk request. */
+export type IdentityColumn = "id" | "email" | "username";
+
+/** What a bulk (CSV) request is, in numbers people read on the approval message. */
+export interface BulkSummary {
+  users: number;
+  /** Field keys the CSV changes, in column order. */
+  fields: FieldKey[];
+  /** Rows that matched JumpCloud already: nothing to do. */
+  skippedRows: number;
+  identity: IdentityColumn;
+  /** File name, or "pasted CSV". */
+  source: string;
+}
+
+/** One user's changes in a bulk request, as resolved and checked before it was stored. */
+export interface RequestRow {
+  /** Line of the CSV the row came from (the header is line 1). */
+  row: number;
+  userId: string;
+  /** The identity as written in the CSV (email, username or id). */
+  label: string;
+  changes: Change[];
 }
 
 export interface RequestRecord {
@@ -58,6 +85,8 @@ export interface RequestRecord {
   approvalTs: string | null;
   /** Short status line for people (e.g. "waiting for JumpCloud, next try at …"). */
   statusNote: string | null;
+  /** Bulk requests only (their changes are per user, in rows and items). */
+  bulk: BulkSummary | null;
 }
 
 export interface ItemRecord {
@@ -72,6 +101,12 @@ export interface ItemRecord {
   batchId: number | null;
   jobId: string | null;
   message: string | null; // JumpCloud's statusMsg or error
+  /** What this item sets on its user (the request's changes, or its CSV row's). */
+  changes: Change[];
+  /** How people name the user: the request's target label or the CSV identity. */
+  label: string;
+  /** Bulk only: CSV line of the row. */
+  row: number | null;
 }
 
 /** JumpCloud system user, only the fields this bot reads. */

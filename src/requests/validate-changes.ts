@@ -57,6 +57,13 @@ export const reasonSchema = z
     "Remove control or invisible characters.",
   );
 
+/** Why `value` (already trimmed) cannot be stored in this field, or undefined when it can. */
+export function valueError(def: FieldDef, value: string): string | undefined {
+  if (value === "" && REQUIRED.has(def.key)) return `${def.label} cannot be empty.`;
+  const parsed = schemaFor(def).safeParse(value);
+  return parsed.success ? undefined : (parsed.error.issues[0]?.message ?? "Invalid value.");
+}
+
 export interface ValidationResult {
   changes: Change[];
   /** Field key → message fit for the user. */
@@ -84,13 +91,9 @@ export function validateChanges(
     const oldValue = current[key] ?? "";
     // The form shows values trimmed; stray spaces in JumpCloud are not a change.
     if (value === oldValue || value === oldValue.trim()) continue;
-    if (value === "" && REQUIRED.has(key)) {
-      errors[key] = `${def.label} cannot be empty.`;
-      continue;
-    }
-    const parsed = schemaFor(def).safeParse(value);
-    if (!parsed.success) {
-      errors[key] = parsed.error.issues[0]?.message ?? "Invalid value.";
+    const error = valueError(def, value);
+    if (error) {
+      errors[key] = error;
       continue;
     }
     changes.push({ field: key, oldValue, newValue: value });

@@ -1,6 +1,15 @@
 import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
 import { canTransition, nextState, requestEventForItems } from "../requests/lifecycle.js";
-import type { Change, ItemRecord, ItemState, RequestKind, RequestRecord, RequestState } from "../requests/types.js";
+import type {
+  BulkSummary,
+  Change,
+  ItemRecord,
+  ItemState,
+  RequestKind,
+  RequestRecord,
+  RequestRow,
+  RequestState,
+} from "../requests/types.js";
 import type { Database } from "./schema.js";
 import type {
   AuditEntry,
@@ -17,8 +26,11 @@ import type {
 } from "./store.js";
 
 type Db = Kysely<Database> | Transaction<Database>;
-type RequestRow = Selectable<Database["requests"]>;
+type RequestDbRow = Selectable<Database["requests"]>;
 type ItemRow = Selectable<Database["items"]>;
+
+/** Rows per INSERT: well under SQLite's limit of bound variables. */
+const INSERT_CHUNK = 500;
 
 /** The store on any SQL dialect Kysely speaks; adapters only choose the dialect. */
 export class KyselyStore implements Store {
@@ -66,13 +78,34 @@ export class KyselyStore implements Store {
           target_slack_id: input.targetSlackId,
           reason: input.reason,
           changes: JSON.stringify(input.changes),
+          bulk: input.bulk ? JSON.stringify(input.bulk) : null,
           created_at: at,
           updated_at: at,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
+      const rows = input.rows ?? [];
+      for (let at = 0; at < rows.length; at += INSERT_CHUNK) {
+        await trx
+          .insertInto("request_rows")
+          .values(
+            rows.slice(at, at + INSERT_CHUNK).map((r) => ({
+              request_id: row.id,
+              row_no: r.row,
+              user_id: r.userId,
+              label: r.label,
+              changes: JSON.stringify(r.changes),
+            })),
+          )
+          .execute();
+      }
       await audit(trx, row.id, "submitted", null, "pending", input.requesterId, at, null);
-      await enqueue(trx, row.id, ["post_approval", "dm_receipt"], at);
+      await enqueue(
+        trx,
+        row.id,
+        input.bulk ? ["post_approval", "post_diff", "dm_receipt"] : ["post_approval", "dm_receipt"],
+        at,
+      );
       return toRequest(row);
     });
   }
@@ -161,6 +194,10 @@ export class KyselyStore implements Store {
     return rows.map(toItem);
   }
 
+  async listRequestRows(requestId: number, limit?: number): Promise<RequestRow[]> {
+    return readRequestRows(this.db, requestId, limit);
+  }
+
   async listAudit(requestId: number): Promise<AuditEntry[]> {
     const rows = await this.db
       .selectFrom("audit")
@@ -195,6 +232,7 @@ export class KyselyStore implements Store {
         "requests.target_user_id",
         "requests.target_label",
         "requests.changes",
+        "requests.bulk",
       ])
       .where("audit.at", ">=", since);
     if (until) query = query.where("audit.at", "<", until);
@@ -211,6 +249,7 @@ export class KyselyStore implements Store {
       targetUserId: r.target_user_id,
       targetLabel: r.target_label,
       changes: JSON.parse(r.changes) as Change[],
+      bulk: r.bulk ? (JSON.parse(r.bulk) as BulkSummary) : null,
     }));
   }
 
@@ -274,19 +313,37 @@ export class KyselyStore implements Store {
           .selectFrom("items")
           .select(sql<number>`coalesce(max(seq), 0)`.as("m"))
           .executeTakeFirstOrThrow();
-        await trx
-          .insertInto("items")
-          .values({
-            request_id: request.id,
-            user_id: request.target_user_id,
-            state: "queued",
-            seq: Number(maxSeq.m) + 1,
-            attempts: 0,
-            ready_at: input.at,
-            created_at: input.at,
-            updated_at: input.at,
-          })
-          .execute();
+        // One item per target user, in CSV order for a bulk request.
+        const targets: RequestRow[] = request.bulk
+          ? await readRequestRows(trx, request.id)
+          : [
+              {
+                row: 0,
+                userId: request.target_user_id,
+                label: request.target_label,
+                changes: JSON.parse(request.changes) as Change[],
+              },
+            ];
+        for (let at = 0; at < targets.length; at += INSERT_CHUNK) {
+          await trx
+            .insertInto("items")
+            .values(
+              targets.slice(at, at + INSERT_CHUNK).map((t, i) => ({
+                request_id: request.id,
+                user_id: t.userId,
+                state: "queued",
+                seq: Number(maxSeq.m) + at + i + 1,
+                attempts: 0,
+                ready_at: input.at,
+                created_at: input.at,
+                updated_at: input.at,
+                changes: JSON.stringify(t.changes),
+                label: t.label,
+                row_no: request.bulk ? t.row : null,
+              })),
+            )
+            .execute();
+        }
         await setState(trx, request.id, "approved", "queue", "system", input.at, null);
       }
       await enqueue(trx, input.requestId, ["update_approval", "dm_decision"], input.at);
@@ -310,13 +367,13 @@ export class KyselyStore implements Store {
 
   async listAppliedChanges(userId: string, since: string): Promise<Change[]> {
     const rows = await this.db
-      .selectFrom("requests")
+      .selectFrom("items")
       .select("changes")
-      .where("target_user_id", "=", userId)
-      .where("state", "in", ["applied", "partially_applied"])
+      .where("user_id", "=", userId)
+      .where("state", "=", "applied")
       .where("updated_at", ">=", since)
       .execute();
-    return rows.flatMap((r) => JSON.parse(r.changes) as Change[]);
+    return rows.flatMap((r) => JSON.parse(r.changes ?? "[]") as Change[]);
   }
 
   async raiseAlert(requestId: number, detail: string, at: string): Promise<void> {
@@ -412,7 +469,8 @@ export class KyselyStore implements Store {
       for (const requestId of await requestIdsOf(trx, batchId)) {
         await trx.updateTable("requests").set({ status_note: null }).where("id", "=", requestId).execute();
         const moved = await setState(trx, requestId, "queued", "submit", "system", at, `job ${jobId}`);
-        if (moved) await enqueue(trx, requestId, ["update_approval"], at);
+        // A bulk request's message shows progress: every call it rides in updates it.
+        if (moved || (await isBulk(trx, requestId))) await enqueue(trx, requestId, ["update_approval"], at);
       }
     });
   }
@@ -485,7 +543,11 @@ export class KyselyStore implements Store {
           .where("request_id", "=", requestId)
           .execute();
         const event = requestEventForItems(items.map((i) => ({ state: i.state as ItemState })));
-        if (!event || event === "submit") continue;
+        const bulk = await isBulk(trx, requestId);
+        if (!event || event === "submit") {
+          if (bulk) await enqueue(trx, requestId, ["update_approval"], at);
+          continue;
+        }
         const own = new Set(items.map((i) => i.id));
         const detail = outcomes
           .filter((o) => own.has(o.itemId) && o.state !== "applied" && o.message)
@@ -508,7 +570,14 @@ export class KyselyStore implements Store {
           at,
           detail || null,
         );
-        if (moved) await enqueue(trx, requestId, ["update_approval", "dm_outcome"], at);
+        if (moved) {
+          await enqueue(
+            trx,
+            requestId,
+            bulk ? ["update_approval", "bulk_outcome", "dm_outcome"] : ["update_approval", "dm_outcome"],
+            at,
+          );
+        }
       }
     });
   }
@@ -577,6 +646,17 @@ export class KyselyStore implements Store {
     await this.db.updateTable("outbox").set({ state: "done" }).where("id", "=", id).execute();
   }
 
+  async skipOutbox(requestId: number, kind: OutboxKind, afterId: number): Promise<void> {
+    await this.db
+      .updateTable("outbox")
+      .set({ state: "done" })
+      .where("request_id", "=", requestId)
+      .where("kind", "=", kind)
+      .where("state", "=", "pending")
+      .where("id", ">", afterId)
+      .execute();
+  }
+
   async retryOutbox(id: number, readyAt: string, error: string): Promise<void> {
     await this.db
       .updateTable("outbox")
@@ -641,12 +721,29 @@ async function setState(
   return true;
 }
 
+async function readRequestRows(db: Db, requestId: number, limit?: number): Promise<RequestRow[]> {
+  let query = db.selectFrom("request_rows").selectAll().where("request_id", "=", requestId).orderBy("row_no");
+  if (limit !== undefined) query = query.limit(limit);
+  const rows = await query.execute();
+  return rows.map((r) => ({
+    row: r.row_no,
+    userId: r.user_id,
+    label: r.label,
+    changes: JSON.parse(r.changes) as Change[],
+  }));
+}
+
+async function isBulk(db: Db, requestId: number): Promise<boolean> {
+  const row = await db.selectFrom("requests").select("bulk").where("id", "=", requestId).executeTakeFirst();
+  return Boolean(row?.bulk);
+}
+
 async function requestIdsOf(db: Db, batchId: number): Promise<number[]> {
   const rows = await db.selectFrom("items").select("request_id").where("batch_id", "=", batchId).distinct().execute();
   return rows.map((r) => r.request_id);
 }
 
-function toRequest(row: RequestRow): RequestRecord {
+function toRequest(row: RequestDbRow): RequestRecord {
   return {
     id: row.id,
     kind: row.kind as RequestKind,
@@ -664,6 +761,7 @@ function toRequest(row: RequestRow): RequestRecord {
     approvalChannel: row.approval_channel,
     approvalTs: row.approval_ts,
     statusNote: row.status_note,
+    bulk: row.bulk ? (JSON.parse(row.bulk) as BulkSummary) : null,
   };
 }
 
@@ -680,5 +778,8 @@ function toItem(row: ItemRow): ItemRecord {
     batchId: row.batch_id,
     jobId: row.job_id,
     message: row.message,
+    changes: JSON.parse(row.changes ?? "[]") as Change[],
+    label: row.label ?? "",
+    row: row.row_no,
   };
 }

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from "kysely";
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from "kysely";
 
 /** Migrations in code (no files to locate at run time); they run on every start. */
 const migrations: Record<string, Migration> = {
@@ -106,6 +106,32 @@ const migrations: Record<string, Migration> = {
     async up(db: Kysely<unknown>) {
       // claimBatch looks up each candidate's user for items in flight or queued earlier.
       await db.schema.createIndex("items_user_state_seq").on("items").columns(["user_id", "state", "seq"]).execute();
+    },
+  },
+  "0004_bulk_requests": {
+    async up(db: Kysely<unknown>) {
+      // A bulk request's rows (one user each), stored at submission and turned into items on
+      // approval. Items carry their own changes so the dispatcher reads one shape for both kinds.
+      await db.schema
+        .createTable("request_rows")
+        .addColumn("request_id", "integer", (c) => c.notNull())
+        .addColumn("row_no", "integer", (c) => c.notNull())
+        .addColumn("user_id", "text", (c) => c.notNull())
+        .addColumn("label", "text", (c) => c.notNull())
+        .addColumn("changes", "text", (c) => c.notNull())
+        .addPrimaryKeyConstraint("request_rows_pk", ["request_id", "row_no"])
+        .execute();
+      await db.schema.alterTable("requests").addColumn("bulk", "text").execute();
+      await db.schema.alterTable("items").addColumn("changes", "text").execute();
+      await db.schema.alterTable("items").addColumn("label", "text").execute();
+      await db.schema.alterTable("items").addColumn("row_no", "integer").execute();
+      // Items made before this migration took their changes from their (single) request.
+      await sql`update items set
+          changes = (select r.changes from requests r where r.id = items.request_id),
+          label = (select r.target_label from requests r where r.id = items.request_id)
+        where changes is null`.execute(db);
+      // Applied changes are looked up per user when checking conflicts.
+      await db.schema.createIndex("items_user_updated").on("items").columns(["user_id", "updated_at"]).execute();
     },
   },
 };

@@ -22,6 +22,14 @@ export interface Database {
     status_note: string | null;
     draft_id: string | null;
     reminded_at: string | null;
+    bulk: string | null; // JSON BulkSummary, bulk requests only
+  };
+  request_rows: {
+    request_id: number;
+    row_no: number;
+    user_id: string;
+    label: string;
+    changes: string; // JSON Change[]
   };
   audit: {
     id: Generated<number>;
@@ -47,6 +55,9 @@ export interface Database {
     message: string | null;
     created_at: string;
     updated_at: string;
+    changes: string | null; // JSON Change[]; null only before migration 0004
+    label: string | null;
+    row_no: number | null;
   };
   batches: {
     id: Generated<number>;

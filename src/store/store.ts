@@ -1,4 +1,13 @@
-import type { Change, ItemRecord, ItemState, RequestKind, RequestRecord, RequestState } from "../requests/types.js";
+import type {
+  BulkSummary,
+  Change,
+  ItemRecord,
+  ItemState,
+  RequestKind,
+  RequestRecord,
+  RequestRow,
+  RequestState,
+} from "../requests/types.js";
 
 /**
  * The one store contract. Every method that changes state also writes, in the same
@@ -30,7 +39,11 @@ export interface NewRequest {
   targetLabel: string;
   targetSlackId: string | null;
   reason: string;
+  /** Single requests: the target's changes. Bulk: empty (the rows hold them). */
   changes: Change[];
+  /** Bulk only: the summary and one row per user. */
+  bulk?: BulkSummary | null;
+  rows?: RequestRow[];
 }
 
 export type OutboxKind =
@@ -40,7 +53,9 @@ export type OutboxKind =
   | "dm_decision"
   | "dm_outcome"
   | "reminder" // one nudge in the approval message's thread
-  | "alert_auth"; // JumpCloud refuses the API key: tell the approval channel once
+  | "alert_auth" // JumpCloud refuses the API key: tell the approval channel once
+  | "post_diff" // bulk: the full before → after CSV in the approval thread
+  | "bulk_outcome"; // bulk: counts and the failed rows as CSV in the approval thread
 
 export interface OutboxRecord {
   id: number;
@@ -65,8 +80,9 @@ export interface AuditExportRow extends AuditEntry {
   requesterId: string;
   targetUserId: string;
   targetLabel: string;
-  /** The request's changes (old → new as seen at request time). */
+  /** The request's changes (old → new as seen at request time); bulk: see `bulk`. */
   changes: Change[];
+  bulk: BulkSummary | null;
 }
 
 export type DecideResult =
@@ -109,6 +125,8 @@ export interface Store {
   getRequest(id: number): Promise<RequestRecord | undefined>;
   listRequestsByRequester(requesterId: string, limit: number): Promise<RequestRecord[]>;
   listItems(requestId: number): Promise<ItemRecord[]>;
+  /** A bulk request's rows in CSV order (`limit`: the first ones only). */
+  listRequestRows(requestId: number, limit?: number): Promise<RequestRow[]>;
   listAudit(requestId: number): Promise<AuditEntry[]>;
   /** Every audit entry at or after `since` (and before `until`), oldest first. */
   listAuditSince(since: string, until?: string): Promise<AuditExportRow[]>;
@@ -167,6 +185,11 @@ export interface Store {
 
   nextOutbox(now: string, limit: number): Promise<OutboxRecord[]>;
   completeOutbox(id: number): Promise<void>;
+  /**
+   * Marks done the pending rows of `kind` for the request after row `afterId`: a message about
+   * to be rendered from the current state makes them redundant (progress updates coalesce).
+   */
+  skipOutbox(requestId: number, kind: OutboxKind, afterId: number): Promise<void>;
   retryOutbox(id: number, readyAt: string, error: string): Promise<void>;
   failOutbox(id: number, error: string): Promise<void>;
 }

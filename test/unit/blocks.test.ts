@@ -54,6 +54,7 @@ function request(overrides: Partial<RequestRecord> = {}): RequestRecord {
     approvalChannel: "C0APPROVE",
     approvalTs: "1714557600.000100",
     statusNote: null,
+    bulk: null,
     ...overrides,
   };
 }
@@ -71,6 +72,9 @@ function item(overrides: Partial<ItemRecord> = {}): ItemRecord {
     batchId: null,
     jobId: null,
     message: null,
+    changes: [],
+    label: "",
+    row: null,
     ...overrides,
   };
 }

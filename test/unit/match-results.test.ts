@@ -17,6 +17,9 @@ function item(id: number, userId: string): ItemRecord {
     batchId: 1,
     jobId: "job-1",
     message: null,
+    changes: [],
+    label: userId,
+    row: null,
   };
 }
 

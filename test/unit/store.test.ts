@@ -77,6 +77,7 @@ describe("store (sqlite::memory:)", () => {
         approvalChannel: null,
         approvalTs: null,
         statusNote: null,
+        bulk: null,
       });
       assert.deepEqual(await store.getRequest(created.id), created);
     });
@@ -192,6 +193,9 @@ describe("store (sqlite::memory:)", () => {
           batchId: null,
           jobId: null,
           message: null,
+          changes: newRequest().changes,
+          label: "ada@example.com",
+          row: null,
         },
       );
       assert.equal(await store.countReady(at(60)), 1);

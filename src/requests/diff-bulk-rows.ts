@@ -1,0 +1,115 @@
+import { readField } from "./fields.js";
+import { type BulkCsv, type BulkError, identityKey } from "./parse-bulk-csv.js";
+import type { Change, JcUser, RequestRow } from "./types.js";
+import { validateChanges } from "./validate-changes.js";
+
+/** JumpCloud users found per normalised value (see `identityKey`); several means ambiguous. */
+export type FoundUsers = ReadonlyMap<string, readonly JcUser[]>;
+
+export interface BulkDiff {
+  rows: RequestRow[];
+  /** Lines of rows that match JumpCloud already. */
+  skipped: number[];
+  errors: BulkError[];
+}
+
+/**
+ * Turns checked CSV rows into per-user changes against the users' current JumpCloud values
+ * (SPEC §5): every row must name exactly one user, no user twice; a manager is given by email
+ * and becomes that user's id; a new email must be free. Rows that change nothing are skipped.
+ */
+export function diffBulkRows(csv: BulkCsv, found: { users: FoundUsers; byEmail: FoundUsers }): BulkDiff {
+  const rows: RequestRow[] = [];
+  const skipped: number[] = [];
+  const errors: BulkError[] = [];
+  const column = csv.identity;
+  const rowOfUser = new Map<string, number>();
+  const rowOfNewEmail = new Map<string, number>();
+
+  for (const line of csv.rows) {
+    const matches = found.users.get(identityKey(csv.identity, line.identity)) ?? [];
+    if (matches.length !== 1) {
+      errors.push({
+        row: line.row,
+        column,
+        message:
+          matches.length === 0
+            ? `No JumpCloud user has the ${column} ${line.identity}.`
+            : `${matches.length} JumpCloud users match this ${column}; use their id instead.`,
+      });
+      continue;
+    }
+    const user = matches[0] as JcUser;
+    const earlier = rowOfUser.get(user._id);
+    if (earlier !== undefined) {
+      errors.push({ row: line.row, column, message: `Same JumpCloud user as row ${earlier}.` });
+      continue;
+    }
+    rowOfUser.set(user._id, line.row);
+
+    const submitted: Record<string, string> = { ...line.values };
+    const current = Object.fromEntries(csv.fields.map((f) => [f, readField(user, f)]));
+    let rowFailed = false;
+    const managerEmail = line.values.manager;
+    if (managerEmail !== undefined) {
+      const managers = found.byEmail.get(managerEmail.toLowerCase()) ?? [];
+      if (managers.length !== 1) {
+        errors.push({
+          row: line.row,
+          column: "manager",
+          message:
+            managers.length === 0
+              ? `No JumpCloud user has the email ${managerEmail}.`
+              : `${managers.length} JumpCloud users have the email ${managerEmail}.`,
+        });
+        rowFailed = true;
+      } else {
+        const manager = managers[0] as JcUser;
+        if (manager._id === user._id) {
+          errors.push({ row: line.row, column: "manager", message: "A user cannot be their own manager." });
+          rowFailed = true;
+        }
+        submitted.manager = manager._id;
+      }
+    }
+    const checked = validateChanges(submitted, current, csv.fields);
+    for (const [field, message] of Object.entries(checked.errors)) {
+      errors.push({ row: line.row, column: field, message });
+      rowFailed = true;
+    }
+    const email = checked.changes.find((c) => c.field === "email");
+    if (email) {
+      const newEmail = email.newValue.toLowerCase();
+      const owners = (found.byEmail.get(newEmail) ?? []).filter((u) => u._id !== user._id);
+      const twice = rowOfNewEmail.get(newEmail);
+      if (owners.length > 0) {
+        errors.push({ row: line.row, column: "email", message: "Another JumpCloud user already has this email." });
+        rowFailed = true;
+      } else if (twice !== undefined) {
+        errors.push({ row: line.row, column: "email", message: `Row ${twice} gives the same new email.` });
+        rowFailed = true;
+      }
+      rowOfNewEmail.set(newEmail, line.row);
+    }
+    if (rowFailed) continue;
+    if (checked.changes.length === 0) {
+      skipped.push(line.row);
+      continue;
+    }
+    const changes: Change[] = checked.changes.map((c) =>
+      c.field === "manager" ? { ...c, newDisplay: managerEmail ?? null } : c,
+    );
+    rows.push({ row: line.row, userId: user._id, label: line.identity, changes });
+  }
+  return { rows, skipped, errors };
+}
+
+/** The emails a CSV needs looked up besides its identities: managers, and new emails (to be free). */
+export function emailsToLookUp(csv: BulkCsv): string[] {
+  const emails = new Set<string>();
+  for (const row of csv.rows) {
+    if (row.values.manager) emails.add(row.values.manager.toLowerCase());
+    if (row.values.email) emails.add(row.values.email.toLowerCase());
+  }
+  return [...emails];
+}

@@ -1,0 +1,204 @@
+import { CsvError, parse } from "csv-parse/sync";
+import { z } from "zod";
+import { fieldDef, isAttributeField, STANDARD_FIELDS } from "./fields.js";
+import type { FieldKey, IdentityColumn } from "./types.js";
+import { valueError } from "./validate-changes.js";
+
+export const BULK_MAX_ROWS = 5000;
+/** The message column of the failed-rows CSV the bot sends back: ignored, so it can be resubmitted. */
+export const MESSAGE_COLUMN = "jumpcloud_message";
+const IDENTITY_COLUMNS: readonly IdentityColumn[] = ["id", "email", "username"];
+const JUMPCLOUD_ID = /^[0-9a-f]{24}$/i;
+
+export interface BulkCsvRow {
+  /** CSV line the row ends on (the header is line 1). */
+  row: number;
+  identity: string;
+  /** Field key → trimmed value; empty cells (leave unchanged) are left out. */
+  values: Record<FieldKey, string>;
+}
+
+export interface BulkError {
+  row?: number;
+  column?: string;
+  message: string;
+}
+
+export interface BulkCsv {
+  identity: IdentityColumn;
+  /** Field columns as keys, in header order. */
+  fields: FieldKey[];
+  rows: BulkCsvRow[];
+  errors: BulkError[];
+}
+
+/** `Row 4, column "department": …` — where the error is, then what. */
+export function describeBulkError(error: BulkError): string {
+  const where = [
+    error.row !== undefined ? `Row ${error.row}` : "",
+    error.column !== undefined ? `column "${error.column}"` : "",
+  ]
+    .filter(Boolean)
+    .join(", ");
+  return where ? `${where}: ${error.message}` : error.message;
+}
+
+/** Normalised identity for comparing: emails and usernames are case-insensitive in JumpCloud. */
+export function identityKey(identity: IdentityColumn, value: string): string {
+  return identity === "id" ? value : value.toLowerCase();
+}
+
+/**
+ * Reads a bulk CSV (SPEC §5) with csv-parse: BOM, quoted commas and line breaks, CRLF and blank
+ * lines are the library's job. The first column names the user (`id`, `email` or `username`);
+ * the others are fields, by key (`jobTitle`, `attributes.costCode`, `phone.work`) or label
+ * ("Job title"), case-insensitive. `allowed` says which fields may be set. Every cell is
+ * checked here; nothing is looked up.
+ */
+export function parseBulkCsv(text: string, allowed: (key: FieldKey) => boolean): BulkCsv {
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, {
+      bom: true,
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      skip_records_with_empty_values: true,
+    }) as unknown as { record: string[]; info: { lines: number } }[];
+  } catch (error) {
+    const line = error instanceof CsvError ? (error as CsvError & { lines?: number }).lines : undefined;
+    const reason = error instanceof CsvError ? csvProblem(error.code) : "it is not valid CSV";
+    return empty([{ ...(line ? { row: line } : {}), message: `The CSV could not be read: ${reason}.` }]);
+  }
+  const [header, ...data] = records;
+  if (!header) return empty([{ message: "The CSV is empty: give a header row and at least one row." }]);
+
+  const names = header.record.map((h) => h.trim());
+  const first = (names[0] ?? "").toLowerCase().replace(/^_id$/, "id");
+  if (!IDENTITY_COLUMNS.includes(first as IdentityColumn)) {
+    return empty([
+      {
+        row: header.info.lines,
+        column: names[0] ?? "",
+        message: "The first column must name the user: id, email or username.",
+      },
+    ]);
+  }
+  const identity = first as IdentityColumn;
+  const errors: BulkError[] = [];
+  const fields: FieldKey[] = [];
+  /** Column position → field key; undefined for ignored columns. */
+  const keyAt: (FieldKey | undefined)[] = [undefined];
+  names.slice(1).forEach((name, i) => {
+    const key = columnKey(name);
+    if (name === "" || name.toLowerCase() === MESSAGE_COLUMN) {
+      keyAt.push(undefined);
+      return;
+    }
+    if (!key) {
+      errors.push({
+        row: header.info.lines,
+        column: name,
+        message: `Unknown column (column ${i + 2}). Allowed: ${allowedColumns(allowed)}.`,
+      });
+    } else if (!allowed(key)) {
+      errors.push({ row: header.info.lines, column: name, message: "This field may not be changed by the bot." });
+    } else if (fields.includes(key)) {
+      errors.push({ row: header.info.lines, column: name, message: "This field has two columns." });
+    }
+    keyAt.push(key && !fields.includes(key) && allowed(key) ? key : undefined);
+    if (key && allowed(key) && !fields.includes(key)) fields.push(key);
+  });
+  if (errors.length === 0 && fields.length === 0) {
+    errors.push({ message: `No field to change: add columns after "${names[0]}", e.g. department or jobTitle.` });
+  }
+  if (data.length === 0) errors.push({ message: "The CSV has a header but no rows." });
+  if (data.length > BULK_MAX_ROWS) {
+    errors.push({
+      message: `At most ${BULK_MAX_ROWS.toLocaleString("en-US")} rows per request; this CSV has ${data.length.toLocaleString("en-US")}. Split it.`,
+    });
+  }
+  if (errors.length > 0) return { identity, fields, rows: [], errors };
+
+  const rows: BulkCsvRow[] = [];
+  const seen = new Map<string, number>();
+  for (const { record, info } of data) {
+    const row = info.lines;
+    const extra = record.slice(names.length).filter((c) => c.trim() !== "");
+    if (extra.length > 0) {
+      errors.push({ row, message: `${record.length} cells but the header has ${names.length} columns.` });
+      continue;
+    }
+    const who = (record[0] ?? "").trim();
+    const whoError = identityError(identity, who);
+    if (whoError) {
+      errors.push({ row, column: names[0] ?? identity, message: whoError });
+      continue;
+    }
+    const key = identityKey(identity, who);
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      errors.push({ row, column: names[0] ?? identity, message: `Same user as row ${earlier}.` });
+      continue;
+    }
+    seen.set(key, row);
+    const values: Record<FieldKey, string> = {};
+    keyAt.forEach((field, at) => {
+      const raw = field ? (record[at] ?? "").trim() : "";
+      if (!field || raw === "") return;
+      const def = fieldDef(field);
+      const problem =
+        def?.kind === "manager"
+          ? z.email().safeParse(raw).success
+            ? undefined
+            : "Give the manager's email address."
+          : def
+            ? valueError(def, raw)
+            : "Unknown field.";
+      if (problem) errors.push({ row, column: names[at] ?? field, message: problem });
+      else values[field] = raw;
+    });
+    rows.push({ row, identity: who, values });
+  }
+  return { identity, fields, rows, errors };
+}
+
+function empty(errors: BulkError[]): BulkCsv {
+  return { identity: "email", fields: [], rows: [], errors };
+}
+
+/** A header cell as a field key: the key itself or its label, any case; attributes keep their name. */
+function columnKey(name: string): FieldKey | undefined {
+  const lower = name.toLowerCase();
+  if (lower.startsWith("attributes.")) {
+    const key = `attributes.${name.slice("attributes.".length).trim()}`;
+    return fieldDef(key) && isAttributeField(key) ? key : undefined;
+  }
+  return STANDARD_FIELDS.find((f) => f.key.toLowerCase() === lower || f.label.toLowerCase() === lower)?.key;
+}
+
+function allowedColumns(allowed: (key: FieldKey) => boolean): string {
+  const keys = STANDARD_FIELDS.map((f) => f.key).filter(allowed);
+  if (allowed("attributes.x")) keys.push("attributes.<name>");
+  return keys.join(", ");
+}
+
+function identityError(identity: IdentityColumn, value: string): string | undefined {
+  if (value === "") return `Empty: every row needs the user's ${identity}.`;
+  if (identity === "id" && !JUMPCLOUD_ID.test(value)) return "Not a JumpCloud user id (24 hexadecimal characters).";
+  if (identity === "email" && !z.email().safeParse(value).success) return "Not an email address.";
+  if (identity === "username" && /\s/.test(value)) return "A username has no spaces.";
+  return undefined;
+}
+
+function csvProblem(code: string): string {
+  switch (code) {
+    case "CSV_QUOTE_NOT_CLOSED":
+      return "a quoted value is never closed";
+    case "CSV_INVALID_CLOSING_QUOTE":
+    case "CSV_INVALID_OPENING_QUOTE":
+      return 'a quote (") sits inside a value that is not quoted; quote the value and double the quote';
+    default:
+      return "it is not valid CSV";
+  }
+}
