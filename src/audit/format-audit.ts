@@ -1,4 +1,5 @@
 import { stringify } from "csv-stringify/sync";
+import { neutraliseCell } from "../csv/neutralise-cell.js";
 import { fieldLabel } from "../requests/fields.js";
 import type { AuditExportRow } from "../store/store.js";
 
@@ -16,14 +17,6 @@ const COLUMNS = [
   "changes",
 ] as const;
 
-/**
- * A spreadsheet runs a cell that starts with = + - @ (or tab / carriage return) as a formula:
- * prefix it with ' so it stays text (OWASP "CSV injection").
- */
-export function neutraliseCell(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}
-
 function cells(row: AuditExportRow): string[] {
   return [
     row.at,
@@ -36,7 +29,9 @@ function cells(row: AuditExportRow): string[] {
     row.targetUserId,
     row.targetLabel,
     row.detail ?? "",
-    row.changes.map((c) => `${fieldLabel(c.field)}: ${c.oldValue} → ${c.newValue}`).join("; "),
+    row.bulk
+      ? `bulk CSV (${row.bulk.source}): ${row.bulk.users} users; fields ${row.bulk.fields.map(fieldLabel).join(", ")}`
+      : row.changes.map((c) => `${fieldLabel(c.field)}: ${c.oldValue} → ${c.newValue}`).join("; "),
   ];
 }
 

@@ -36,3 +36,11 @@ export function editableFields(policy: FieldPolicy, target: JcUser, isAdmin: boo
     .map((k) => fieldDef(k))
     .filter((d): d is FieldDef => d !== undefined);
 }
+
+/** The field columns an admin may use in a bulk CSV, as the modal and its errors list them. */
+export function bulkColumns(policy: FieldPolicy): string[] {
+  const keys: string[] = STANDARD_FIELDS.map((f) => f.key).filter((k) => mayEditField(policy, k, true));
+  if (mayEditField(policy, "attributes.x", true)) keys.push("attributes.<name>");
+  else keys.push(...[...policy.selfService, ...policy.admin].filter((k) => isAttributeField(k)));
+  return keys;
+}

@@ -1,12 +1,15 @@
 import { CsvError, parse } from "csv-parse/sync";
 import { z } from "zod";
+import { bulkColumns, type FieldPolicy, mayEditField } from "./field-policy.js";
 import { fieldDef, isAttributeField, STANDARD_FIELDS } from "./fields.js";
 import type { FieldKey, IdentityColumn } from "./types.js";
 import { valueError } from "./validate-changes.js";
 
 export const BULK_MAX_ROWS = 5000;
-/** The message column of the failed-rows CSV the bot sends back: ignored, so it can be resubmitted. */
+/** Columns of the failed-rows CSV the bot sends back; ignored on input so it can be resubmitted. */
 export const MESSAGE_COLUMN = "jumpcloud_message";
+export const SOURCE_ROW_COLUMN = "source_row";
+const IGNORED_COLUMNS = [MESSAGE_COLUMN, SOURCE_ROW_COLUMN];
 const IDENTITY_COLUMNS: readonly IdentityColumn[] = ["id", "email", "username"];
 const JUMPCLOUD_ID = /^[0-9a-f]{24}$/i;
 
@@ -52,10 +55,11 @@ export function identityKey(identity: IdentityColumn, value: string): string {
  * Reads a bulk CSV (SPEC §5) with csv-parse: BOM, quoted commas and line breaks, CRLF and blank
  * lines are the library's job. The first column names the user (`id`, `email` or `username`);
  * the others are fields, by key (`jobTitle`, `attributes.costCode`, `phone.work`) or label
- * ("Job title"), case-insensitive. `allowed` says which fields may be set. Every cell is
+ * ("Job title"), case-insensitive, among those the policy lets admins set. Every cell is
  * checked here; nothing is looked up.
  */
-export function parseBulkCsv(text: string, allowed: (key: FieldKey) => boolean): BulkCsv {
+export function parseBulkCsv(text: string, policy: FieldPolicy): BulkCsv {
+  const allowed = (key: FieldKey) => mayEditField(policy, key, true);
   let records: { record: string[]; info: { lines: number } }[];
   try {
     records = parse(text, {
@@ -91,7 +95,7 @@ export function parseBulkCsv(text: string, allowed: (key: FieldKey) => boolean):
   const keyAt: (FieldKey | undefined)[] = [undefined];
   names.slice(1).forEach((name, i) => {
     const key = columnKey(name);
-    if (name === "" || name.toLowerCase() === MESSAGE_COLUMN) {
+    if (name === "" || IGNORED_COLUMNS.includes(name.toLowerCase())) {
       keyAt.push(undefined);
       return;
     }
@@ -99,7 +103,7 @@ export function parseBulkCsv(text: string, allowed: (key: FieldKey) => boolean):
       errors.push({
         row: header.info.lines,
         column: name,
-        message: `Unknown column (column ${i + 2}). Allowed: ${allowedColumns(allowed)}.`,
+        message: `Unknown column (column ${i + 2}). Allowed: ${bulkColumns(policy).join(", ")}.`,
       });
     } else if (!allowed(key)) {
       errors.push({ row: header.info.lines, column: name, message: "This field may not be changed by the bot." });
@@ -175,12 +179,6 @@ function columnKey(name: string): FieldKey | undefined {
     return fieldDef(key) && isAttributeField(key) ? key : undefined;
   }
   return STANDARD_FIELDS.find((f) => f.key.toLowerCase() === lower || f.label.toLowerCase() === lower)?.key;
-}
-
-function allowedColumns(allowed: (key: FieldKey) => boolean): string {
-  const keys = STANDARD_FIELDS.map((f) => f.key).filter(allowed);
-  if (allowed("attributes.x")) keys.push("attributes.<name>");
-  return keys.join(", ");
 }
 
 function identityError(identity: IdentityColumn, value: string): string | undefined {

@@ -10,6 +10,17 @@ export const ids = {
     reasonAction: "value",
   },
   loadingModal: { callbackId: "jc_update_loading" },
+  bulkModal: {
+    callbackId: "jc_update_bulk",
+    csvBlock: "bulk_csv",
+    csvAction: "value",
+    fileBlock: "bulk_file",
+    fileAction: "file",
+    reasonBlock: "reason",
+    reasonAction: "value",
+  },
+  /** Shown while a bulk CSV is checked: no submit button, replaced by views.update. */
+  checkingModal: { callbackId: "jc_update_bulk_checking" },
   denyModal: {
     callbackId: "jc_update_deny",
     reasonBlock: "deny_reason",

@@ -1,12 +1,24 @@
 import type { WebClient } from "@slack/web-api";
 import { ErrorCode } from "@slack/web-api";
 import type { Config } from "../config.js";
+import { formatDiffCsv } from "../csv/format-diff-csv.js";
+import { formatFailedRowsCsv } from "../csv/format-failed-rows-csv.js";
 import { errorMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
+import type { RequestRecord } from "../requests/types.js";
 import type { OutboxRecord, Store } from "../store/store.js";
-import { buildApprovalMessage, buildAuthAlertMessage, buildReminderMessage, buildRequestDm } from "./blocks/index.js";
+import {
+  buildApprovalMessage,
+  buildAuthAlertMessage,
+  buildReminderMessage,
+  buildRequestDm,
+  formatBulkSummary,
+  plural,
+} from "./blocks/index.js";
 
 const MAX_DELAY_MS = 10 * 60_000;
+/** Rows of a bulk request shown on its approval message; the rest is in the diff file. */
+const FIRST_ROWS = 10;
 
 /**
  * Sends what the outbox holds: approval posts and updates, DMs. Each message is rendered from
@@ -88,6 +100,21 @@ export class Notifier {
     this.timer.unref();
   }
 
+  /** A bulk request's first rows, for its approval message. */
+  private async bulkView(request: RequestRecord) {
+    const firstRows = request.bulk ? await this.deps.store.listRequestRows(request.id, FIRST_ROWS) : [];
+    return { firstRows, batchMaxSize: this.deps.config.dispatch.batchMaxSize };
+  }
+
+  /** The approval message's thread; its post comes first in the outbox, so it is known by now. */
+  private thread(request: RequestRecord): { channel: string; thread_ts: string } {
+    if (!request.approvalChannel || !request.approvalTs) {
+      // Retried like a Slack outage until the approval post exists.
+      throw Object.assign(new Error("the approval message is not posted yet"), { code: "slack_webapi_request_error" });
+    }
+    return { channel: request.approvalChannel, thread_ts: request.approvalTs };
+  }
+
   /** True when the row is finished (sent, or given up); false when it waits for a retry. */
   private async deliver(row: OutboxRecord): Promise<boolean> {
     const { store, client, config, logger, clock } = this.deps;
@@ -101,7 +128,7 @@ export class Notifier {
       switch (row.kind) {
         case "post_approval": {
           if (request.approvalTs) break;
-          const message = buildApprovalMessage(request, items);
+          const message = buildApprovalMessage(request, items, await this.bulkView(request));
           const result = await client.chat.postMessage({ channel: config.slack.approvalChannelId, ...message });
           if (result.channel && result.ts) await store.setApprovalMessage(request.id, result.channel, result.ts);
           break;
@@ -109,7 +136,10 @@ export class Notifier {
         case "update_approval": {
           // Not posted yet: the pending post renders the current state anyway.
           if (!request.approvalChannel || !request.approvalTs) break;
-          const message = buildApprovalMessage(request, items);
+          // Rendered from the current state: later updates already waiting add nothing (a bulk
+          // request's progress would otherwise cost one chat.update per call sent and read).
+          await store.skipOutbox(request.id, "update_approval", row.id);
+          const message = buildApprovalMessage(request, items, await this.bulkView(request));
           await client.chat.update({ channel: request.approvalChannel, ts: request.approvalTs, ...message });
           break;
         }
@@ -128,6 +158,40 @@ export class Notifier {
             channel: config.slack.approvalChannelId,
             ...buildAuthAlertMessage(audit?.detail ?? ""),
           });
+          break;
+        }
+        case "post_diff": {
+          if (!request.bulk) break;
+          const thread = this.thread(request);
+          const rows = await store.listRequestRows(request.id);
+          await client.filesUploadV2({
+            channel_id: thread.channel,
+            thread_ts: thread.thread_ts,
+            filename: `jc-update-${request.id}-diff.csv`,
+            title: `Request #${request.id}: before → after (${plural(rows.length, "user")})`,
+            file: Buffer.from(formatDiffCsv(request.bulk.identity, rows), "utf8"),
+            initial_comment: `Full diff of request #${request.id}: ${formatBulkSummary(request.bulk)}`,
+          });
+          break;
+        }
+        case "bulk_outcome": {
+          if (!request.bulk) break;
+          const thread = this.thread(request);
+          const failed = items.filter((i) => i.state === "failed" || i.state === "unknown").length;
+          const applied = items.filter((i) => i.state === "applied").length;
+          const counts = `Request #${request.id} finished: ${plural(applied, "user")} applied, ${plural(failed, "user")} not applied.`;
+          if (failed === 0) {
+            await client.chat.postMessage({ ...thread, text: `:white_check_mark: ${counts}` });
+          } else {
+            await client.filesUploadV2({
+              channel_id: thread.channel,
+              thread_ts: thread.thread_ts,
+              filename: `jc-update-${request.id}-failed.csv`,
+              title: `Request #${request.id}: rows not applied (${failed})`,
+              file: Buffer.from(formatFailedRowsCsv(request.bulk, items), "utf8"),
+              initial_comment: `:warning: ${counts} The rows not applied, with JumpCloud's message, are attached: fix them and submit this file again with \`/jc-update bulk\`.`,
+            });
+          }
           break;
         }
         case "dm_receipt":

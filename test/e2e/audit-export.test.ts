@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { parse } from "csv-parse/sync";
-import { neutraliseCell } from "../../src/audit/format-audit.js";
+import { neutraliseCell } from "../../src/csv/neutralise-cell.js";
 import { PEOPLE, SECRETS, startTestEnv, type TestEnv } from "../support/start-test-env.js";
 
 const run = promisify(execFile);

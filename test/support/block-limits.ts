@@ -59,6 +59,11 @@ function checkElement(problems: string[], path: string, el: unknown): void {
       if (typeof el.initial_value === "string") checkLength(problems, `${path}.initial_value`, el.initial_value, max);
       break;
     }
+    case "file_input":
+      if (typeof el.max_files === "number" && (el.max_files < 1 || el.max_files > 10)) {
+        problems.push(`${path}.max_files: ${el.max_files}`);
+      }
+      break;
     case "users_select":
       if (el.initial_user !== undefined && typeof el.initial_user !== "string") {
         problems.push(`${path}.initial_user: not a string`);

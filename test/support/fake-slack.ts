@@ -90,6 +90,24 @@ export interface FileUpload {
   initial_comment?: string;
 }
 
+/** A file a user picked in a modal's file_input, as the view_submission state lists it. */
+export interface HostedFile {
+  id: string;
+  name: string;
+  title: string;
+  filetype: string;
+  mimetype: string;
+  size: number;
+  url_private: string;
+  url_private_download: string;
+}
+
+export interface FileDownload {
+  id: string;
+  /** Whether the request carried a valid bot token (the token itself is never kept). */
+  authorized: boolean;
+}
+
 export interface ResponseUrlPost {
   path: string;
   body: unknown;
@@ -132,10 +150,15 @@ export interface FakeSlack {
   readonly ephemerals: EphemeralMessage[];
   readonly dms: DirectMessage[];
   readonly uploads: FileUpload[];
+  readonly downloads: FileDownload[];
   readonly responses: ResponseUrlPost[];
   readonly users: Map<string, FakeSlackUser>;
   /** false: users.info omits profile.email (app installed without users:read.email). */
   emailScope: boolean;
+  /** false: file downloads answer Slack's HTML login page (app installed without files:read). */
+  filesScope: boolean;
+  /** A file as if a user uploaded it in a file_input; downloadable with the bot token. */
+  hostFile(name: string, content: string | Buffer): HostedFile;
   callsTo(method: string): SlackCall[];
   /** Resolves with the first call (past or future) to `method` matching `predicate`. */
   waitFor(method: string, predicate?: (call: SlackCall) => boolean, timeoutMs?: number): Promise<SlackCall>;
@@ -270,6 +293,12 @@ function checkElement(p: Problems, el: unknown, pointer: string): void {
       }
       break;
     }
+    case "file_input":
+      if (el.max_files !== undefined && (typeof el.max_files !== "number" || el.max_files < 1 || el.max_files > 10)) {
+        p.add(`${pointer}/max_files`, "must be between 1 and 10");
+      }
+      if (el.filetypes !== undefined && !Array.isArray(el.filetypes)) p.add(`${pointer}/filetypes`, "must be an array");
+      break;
     case "checkboxes":
     case "radio_buttons":
       checkOptions(p, el.options, `${pointer}/options`, 10);
@@ -501,6 +530,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const triggers = new Map<string, { issuedAt: number; used: boolean; userId?: string }>();
   const failures = new Map<string, PendingFailure[]>();
   const pendingFiles = new Map<string, { filename: string; length: number; content?: string }>();
+  const hostedFiles = new Map<string, Buffer>();
+  const downloads: FileDownload[] = [];
   const openedDms = new Set<string>();
   const watchers = new Set<() => void>();
   let lastTsMicros = 0;
@@ -959,6 +990,26 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       );
     }
 
+    const hosted = /^\/files-pri\/[^/]+-([^/]+)\/download\/[^/]+$/.exec(path);
+    if (hosted?.[1] && req.method === "GET") {
+      const bytes = hostedFiles.get(hosted[1]);
+      const auth = req.headers.authorization ?? "";
+      const token = auth.startsWith("Bearer ") ? auth.slice(7) : "";
+      const authorized = token !== "" && (options.token === undefined || token === options.token);
+      downloads.push({ id: hosted[1], authorized });
+      if (!bytes) {
+        res.writeHead(404, { "content-type": "text/plain" }).end("not found");
+        return;
+      }
+      // Like Slack: without a token that may read files, the sign-in page instead of the file.
+      if (!authorized || !service.filesScope) {
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end("<!DOCTYPE html><title>Slack</title>");
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/csv", "content-length": String(bytes.length) }).end(bytes);
+      return;
+    }
+
     const upload = /^\/upload\/([^/]+)$/.exec(path);
     if (upload?.[1] && req.method === "POST") {
       const pending = pendingFiles.get(upload[1]);
@@ -1024,9 +1075,27 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     ephemerals,
     dms,
     uploads,
+    downloads,
     responses,
     users,
     emailScope: true,
+    filesScope: true,
+    hostFile(name, content) {
+      const id = `F${String(seq()).padStart(10, "0")}`;
+      const bytes = Buffer.isBuffer(content) ? content : Buffer.from(content, "utf8");
+      hostedFiles.set(id, bytes);
+      const url = `${baseUrl}/files-pri/${TEAM_ID}-${id}/download/${encodeURIComponent(name)}`;
+      return {
+        id,
+        name,
+        title: name,
+        filetype: "csv",
+        mimetype: "text/csv",
+        size: bytes.length,
+        url_private: url,
+        url_private_download: url,
+      };
+    },
     callsTo(method) {
       return calls.filter((c) => c.method === method);
     },
@@ -1091,6 +1160,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       ephemerals.length = 0;
       dms.length = 0;
       uploads.length = 0;
+      downloads.length = 0;
       responses.length = 0;
       triggers.clear();
       failures.clear();

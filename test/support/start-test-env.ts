@@ -100,8 +100,26 @@ export interface TestEnv {
   submitDeny(who: Person, requestId: number, reason: string): Promise<SubmitAnswer>;
   approvalMessage(requestId: number): Promise<{ channel: string; ts: string; text: string; blocks: unknown[] }>;
   waitForState(requestId: number, state: string, timeoutMs?: number): Promise<void>;
+  /** Runs `/jc-update bulk` and returns the bulk modal as opened. */
+  openBulk(who: Person): Promise<OpenedForm>;
+  /** Submits the bulk modal with pasted CSV text or an uploaded file (hosted by the fake Slack). */
+  submitBulk(who: Person, form: OpenedForm, input: BulkInput): Promise<SubmitAnswer>;
+  /**
+   * Opens, submits and waits for the check to finish: the stored request (receipt) or the
+   * problems listed in the updated form.
+   */
+  bulk(who: Person, input: BulkInput): Promise<BulkOutcome>;
   close(): Promise<void>;
 }
+
+export interface BulkInput {
+  csv?: string;
+  file?: { name: string; content: string | Buffer };
+  reason?: string;
+}
+export type BulkOutcome =
+  | { ok: true; requestId: number; answer: SubmitAnswer }
+  | { ok: false; answer: SubmitAnswer; problems: string; view?: OpenedForm["view"] };
 
 export interface OpenedForm {
   viewId: string;
@@ -303,6 +321,66 @@ export async function startTestEnv(
         `request #${requestId} to be ${state}`,
         async () => JSON.stringify(await app.store.getRequest(requestId)),
       );
+    },
+    async openBulk(who) {
+      const seen = slack.calls.length;
+      const answer = await env.command(who, "bulk");
+      if (answer.status !== 200) throw new Error(`command answered ${answer.status}`);
+      const opened = await slack.waitFor(
+        "views.open",
+        (c) =>
+          slack.calls.indexOf(c) >= seen &&
+          (c.args.view as { callback_id?: string })?.callback_id === ids.bulkModal.callbackId,
+      );
+      if (opened.response.ok !== true) throw new Error(`views.open failed: ${JSON.stringify(opened.response)}`);
+      return { viewId: (opened.response.view as { id: string }).id, view: opened.args.view as OpenedForm["view"] };
+    },
+    async submitBulk(who, form, input) {
+      const m = ids.bulkModal;
+      const files = input.file ? [slack.hostFile(input.file.name, input.file.content)] : [];
+      const answer = await sendInteraction(
+        baseUrl,
+        secret,
+        viewSubmissionPayload({
+          user: PEOPLE[who].slackId,
+          view: {
+            id: form.viewId,
+            callback_id: form.view.callback_id,
+            private_metadata: form.view.private_metadata,
+            state: {
+              values: {
+                [m.csvBlock]: { [m.csvAction]: { type: "plain_text_input", value: input.csv ?? null } },
+                [m.fileBlock]: { [m.fileAction]: { type: "file_input", files } },
+                [m.reasonBlock]: {
+                  [m.reasonAction]: { type: "plain_text_input", value: input.reason ?? "Department renamed" },
+                },
+              },
+            },
+          },
+        }),
+      );
+      return { status: answer.status, json: answer.json as SubmitAnswer["json"] };
+    },
+    async bulk(who, input) {
+      const form = await env.openBulk(who);
+      const seen = slack.calls.length;
+      const answer = await env.submitBulk(who, form, input);
+      if (answer.json?.response_action === "errors") {
+        return { ok: false, answer, problems: Object.values(answer.json.errors ?? {}).join("\n") };
+      }
+      if (answer.json?.response_action !== "update") throw new Error(`unexpected answer ${JSON.stringify(answer)}`);
+      // The check ends with a views.update of this modal: the receipt or the form with problems.
+      const update = await slack.waitFor(
+        "views.update",
+        (c) => slack.calls.indexOf(c) >= seen && c.args.view_id === form.viewId,
+        60_000,
+      );
+      const view = update.args.view as OpenedForm["view"];
+      if (view.callback_id === ids.bulkModal.callbackId)
+        return { ok: false, answer, problems: textOf(view.blocks), view };
+      const request = (await app.store.listRequestsByRequester(PEOPLE[who].slackId, 1))[0];
+      if (!request) throw new Error(`no request stored; modal: ${textOf(view.blocks)}`);
+      return { ok: true, requestId: request.id, answer };
     },
     async close() {
       await app.stop();

@@ -1,6 +1,7 @@
-import type { ItemRecord, RequestRecord } from "../../requests/types.js";
+import type { ItemRecord, RequestRecord, RequestRow } from "../../requests/types.js";
 import { ids } from "../ids.js";
 import { escapeAndTruncate } from "./escape-and-truncate.js";
+import { bulkProgress, formatBulkProgress, formatBulkRows, formatBulkSummary, plural } from "./format-bulk.js";
 import { formatChanges } from "./format-changes.js";
 import { formatDate } from "./format-date.js";
 import { formatItemOutcomes } from "./format-item-outcomes.js";
@@ -16,19 +17,40 @@ import { stateInWords } from "./state-words.js";
  * The approval-channel message of a request, rendered from its stored state alone: the same call
  * renders the first post (buttons) and every later update (who decided, what JumpCloud did).
  */
-export function buildApprovalMessage(request: RequestRecord, items: readonly ItemRecord[]): SlackMessage {
+export function buildApprovalMessage(
+  request: RequestRecord,
+  items: readonly ItemRecord[],
+  bulkView: BulkView = { firstRows: [], batchMaxSize: 100 },
+): SlackMessage {
   const changesTitle = `*Changes* (${request.changes.length})\n`;
-  const blocks: KnownBlock[] = [
-    headerBlock(`JumpCloud update request #${request.id}`),
-    {
-      type: "section",
-      fields: [
-        mrkdwnText(`*Requested by*\n${mentionUser(request.requesterId)}`, 2000),
-        mrkdwnText(`*For*\n${formatTarget(request)}`, 2000),
-      ],
-    },
-    sectionBlock(changesTitle + formatChanges(request.changes, 2900 - changesTitle.length)),
-  ];
+  const bulk = request.bulk;
+  const blocks: KnownBlock[] = bulk
+    ? [
+        headerBlock(`JumpCloud bulk request #${request.id}`),
+        {
+          type: "section",
+          fields: [
+            mrkdwnText(`*Requested by*\n${mentionUser(request.requesterId)}`, 2000),
+            mrkdwnText(`*From*\n${escapeAndTruncate(bulk.source, 500)}`, 2000),
+          ],
+        },
+        sectionBlock(`*Changes*: ${formatBulkSummary(bulk)}`),
+        sectionBlock(
+          `*First ${Math.min(bulkView.firstRows.length, bulk.users)} of ${plural(bulk.users, "user")}*\n${formatBulkRows(bulkView.firstRows, 2800, bulk.users)}`,
+        ),
+        contextBlock("The full before → after diff is a CSV file in this message's thread."),
+      ]
+    : [
+        headerBlock(`JumpCloud update request #${request.id}`),
+        {
+          type: "section",
+          fields: [
+            mrkdwnText(`*Requested by*\n${mentionUser(request.requesterId)}`, 2000),
+            mrkdwnText(`*For*\n${formatTarget(request)}`, 2000),
+          ],
+        },
+        sectionBlock(changesTitle + formatChanges(request.changes, 2900 - changesTitle.length)),
+      ];
   if (request.reason.trim() !== "") {
     blocks.push(sectionBlock(`*Reason*\n${quoteText(request.reason, 2800)}`));
   }
@@ -46,7 +68,7 @@ export function buildApprovalMessage(request: RequestRecord, items: readonly Ite
   } else {
     const decision = decisionText(request);
     if (decision) blocks.push(sectionBlock(decision));
-    const status = statusText(request, items);
+    const status = bulk ? bulkStatusText(request, items, bulkView.batchMaxSize) : statusText(request, items);
     if (status) blocks.push(sectionBlock(status));
   }
   if (request.statusNote) {
@@ -54,9 +76,39 @@ export function buildApprovalMessage(request: RequestRecord, items: readonly Ite
   }
 
   return {
-    text: `JumpCloud update request #${request.id} from ${mentionUser(request.requesterId)} — ${stateInWords(request.state)}`,
+    text: `JumpCloud ${bulk ? "bulk " : ""}update request #${request.id} from ${mentionUser(request.requesterId)} — ${stateInWords(request.state)}`,
     blocks,
   };
+}
+
+/** What a bulk request's message needs besides the request: its first rows, the batch size. */
+export interface BulkView {
+  firstRows: readonly RequestRow[];
+  batchMaxSize: number;
+}
+
+/** Progress while the rows are applied (SPEC §5, issue 5), then the counts. */
+function bulkStatusText(request: RequestRecord, items: readonly ItemRecord[], batchMaxSize: number): string {
+  const progress = bulkProgress(items, batchMaxSize);
+  switch (request.state) {
+    case "approved":
+    case "queued":
+    case "submitted":
+      return `:arrows_counterclockwise: Applying in JumpCloud. ${formatBulkProgress(progress)}`;
+    case "applied":
+      return `:white_check_mark: Applied in JumpCloud: all ${plural(progress.applied, "user")} (${plural(progress.callsSent, "call")}).`;
+    case "partially_applied":
+    case "failed": {
+      const title =
+        request.state === "failed"
+          ? `:x: Not applied in JumpCloud: ${plural(progress.failed, "user")} failed.`
+          : `:warning: Partially applied in JumpCloud: ${plural(progress.applied, "user")} applied, ${plural(progress.failed, "user")} failed.`;
+      const outcomes = formatItemOutcomes(request, items, 1800);
+      return `${title}\nThe failed rows, with JumpCloud's message, are a CSV file in the thread.${outcomes ? `\n${outcomes}` : ""}`;
+    }
+    default:
+      return statusText(request, items);
+  }
 }
 
 function formatTarget(request: RequestRecord): string {

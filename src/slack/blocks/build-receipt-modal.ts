@@ -1,4 +1,5 @@
 import type { RequestRecord } from "../../requests/types.js";
+import { formatBulkSummary } from "./format-bulk.js";
 import { formatChanges, SECTION_TEXT_MAX } from "./format-changes.js";
 import { contextBlock, LIMITS, plainText, sectionBlock } from "./mrkdwn.js";
 import type { ModalView } from "./slack-types.js";
@@ -11,7 +12,7 @@ export function buildReceiptModal(request: RequestRecord): ModalView {
     close: plainText("Done", LIMITS.viewButton),
     blocks: [
       sectionBlock(`:white_check_mark: *Request #${request.id} sent for approval*`),
-      sectionBlock(formatChanges(request.changes, SECTION_TEXT_MAX)),
+      sectionBlock(request.bulk ? formatBulkSummary(request.bulk) : formatChanges(request.changes, SECTION_TEXT_MAX)),
       contextBlock("You'll get a DM when it's decided."),
     ],
   };

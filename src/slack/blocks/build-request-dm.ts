@@ -1,6 +1,7 @@
 import type { ItemRecord, RequestRecord } from "../../requests/types.js";
 import { ids } from "../ids.js";
 import { escapeAndTruncate } from "./escape-and-truncate.js";
+import { formatBulkSummary } from "./format-bulk.js";
 import { formatChanges } from "./format-changes.js";
 import { formatItemOutcomes } from "./format-item-outcomes.js";
 import { mentionUser } from "./mention-user.js";
@@ -21,8 +22,12 @@ export function buildRequestDm(
   items: readonly ItemRecord[],
 ): SlackMessage {
   const n = `#${request.id}`;
-  const target = contextBlock(`For ${escapeAndTruncate(request.targetLabel, 500)}`);
-  const changes = (title: string): KnownBlock => sectionBlock(`*${title}*\n${formatChanges(request.changes, 2800)}`);
+  const bulk = request.bulk;
+  const target = bulk
+    ? contextBlock(`Bulk request from ${escapeAndTruncate(bulk.source, 500)}`)
+    : contextBlock(`For ${escapeAndTruncate(request.targetLabel, 500)}`);
+  const changes = (title: string): KnownBlock =>
+    sectionBlock(`*${title}*\n${bulk ? formatBulkSummary(bulk) : formatChanges(request.changes, 2800)}`);
 
   if (kind === "receipt") {
     const blocks: KnownBlock[] = [
@@ -94,6 +99,13 @@ export function buildRequestDm(
       ];
       const outcomes = formatItemOutcomes(request, items, 2700);
       if (outcomes) blocks.push(sectionBlock(`*${failed ? "JumpCloud said" : "Not applied for"}*\n${outcomes}`));
+      if (bulk && request.approvalChannel) {
+        blocks.push(
+          contextBlock(
+            `All failed rows, with JumpCloud's message, are a CSV file in the thread of the approval message in <#${request.approvalChannel}>: fix them and submit that file again.`,
+          ),
+        );
+      }
       blocks.push(contextBlock("Nothing else was changed. Ask IT if you are unsure what to do next."));
       return { text: `Your JumpCloud update request ${n} ${failed ? "failed" : "was partly applied"}`, blocks };
     }

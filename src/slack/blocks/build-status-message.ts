@@ -1,5 +1,6 @@
 import type { RequestRecord } from "../../requests/types.js";
 import { escapeAndTruncate } from "./escape-and-truncate.js";
+import { formatBulkSummary, plural } from "./format-bulk.js";
 import { formatChanges, pluralChanges } from "./format-changes.js";
 import { formatDate } from "./format-date.js";
 import { formatNote } from "./format-note.js";
@@ -25,7 +26,7 @@ export function buildStatusMessage(requests: readonly RequestRecord[]): SlackMes
   ];
   const only = requests.length === 1 ? requests[0] : undefined;
   if (only) {
-    blocks.push(sectionBlock(formatChanges(only.changes, 2900)));
+    blocks.push(sectionBlock(only.bulk ? formatBulkSummary(only.bulk) : formatChanges(only.changes, 2900)));
     if (only.decisionNote?.trim()) blocks.push(contextBlock(`Note: ${escapeAndTruncate(only.decisionNote, 1500)}`));
     if (only.statusNote?.trim()) blocks.push(contextBlock(formatNote(only.statusNote, 1500)));
   }
@@ -42,9 +43,9 @@ export function buildStatusMessage(requests: readonly RequestRecord[]): SlackMes
 function requestLine(r: RequestRecord): string {
   return [
     `*#${r.id}*`,
-    escapeAndTruncate(r.targetLabel, 300),
+    r.bulk ? `bulk (${escapeAndTruncate(r.bulk.source, 200)})` : escapeAndTruncate(r.targetLabel, 300),
     stateInWords(r.state),
     formatDate(r.createdAt),
-    pluralChanges(r.changes.length),
+    r.bulk ? plural(r.bulk.users, "user") : pluralChanges(r.changes.length),
   ].join(" · ");
 }

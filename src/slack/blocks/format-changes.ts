@@ -18,15 +18,21 @@ export function pluralChanges(count: number): string {
  */
 export function formatChanges(changes: readonly Change[], max = SECTION_TEXT_MAX): string {
   if (changes.length === 0) return "_(no changes)_";
-  const lines = changes.map(
-    (c) =>
-      `*${escapeAndTruncate(fieldLabel(c.field), 100)}*: ${showValue(c.oldValue, c.oldSlackUser)} → ${showValue(c.newValue, c.newSlackUser)}`,
-  );
+  const lines = changes.map((c) => formatChange(c));
   return fitLines(lines, max, (left) => (left === 1 ? "…and 1 more change" : `…and ${left} more changes`));
 }
 
+/** `*Label*: old → new`, escaped; values shortened to `valueMax`. */
+export function formatChange(c: Change, valueMax = 300): string {
+  const label = escapeAndTruncate(fieldLabel(c.field), 100);
+  const after = c.newDisplay
+    ? `${escapeAndTruncate(c.newDisplay, valueMax)} (${formatValue(c.newValue, 40)})`
+    : showValue(c.newValue, c.newSlackUser, valueMax);
+  return `*${label}*: ${showValue(c.oldValue, c.oldSlackUser, valueMax)} → ${after}`;
+}
+
 /** A value, or for a manager the Slack person it stands for (the id stays as a hint). */
-function showValue(value: string, slackUser: string | null | undefined): string {
-  if (!slackUser || value === "") return formatValue(value);
+function showValue(value: string, slackUser: string | null | undefined, max = 300): string {
+  if (!slackUser || value === "") return formatValue(value, max);
   return `${mentionUser(slackUser)} (${formatValue(value, 40)})`;
 }

@@ -1,5 +1,6 @@
 export { buildApprovalMessage } from "./build-approval-message.js";
 export { buildAuthAlertMessage } from "./build-auth-alert-message.js";
+export { buildBulkModal, buildCheckingModal, CSV_INPUT_MAX, formatProblems } from "./build-bulk-modal.js";
 export { buildDenyModal } from "./build-deny-modal.js";
 export { buildHelpMessage } from "./build-help-message.js";
 export { buildLoadingModal } from "./build-loading-modal.js";
@@ -11,6 +12,7 @@ export { buildRequestModal, type RequestModalInput } from "./build-request-modal
 export { buildStatusMessage } from "./build-status-message.js";
 export { escapeAndTruncate } from "./escape-and-truncate.js";
 export { escapeMrkdwn } from "./escape-mrkdwn.js";
+export { formatBulkSummary, plural } from "./format-bulk.js";
 export { formatChanges, pluralChanges } from "./format-changes.js";
 export { formatDate } from "./format-date.js";
 export { formatNote } from "./format-note.js";

@@ -2,10 +2,11 @@ import { randomUUID } from "node:crypto";
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { errorMessage } from "../../errors.js";
-import { editableFields } from "../../requests/field-policy.js";
+import { bulkColumns, editableFields } from "../../requests/field-policy.js";
 import { readField } from "../../requests/fields.js";
 import type { JcUser } from "../../requests/types.js";
 import {
+  buildBulkModal,
   buildHelpMessage,
   buildLoadingModal,
   buildMessageModal,
@@ -54,7 +55,25 @@ export function handleJcUpdate(deps: ListenerDeps) {
     await ack();
 
     if (intent.kind === "bulk") {
-      await respond({ response_type: "ephemeral", text: "Bulk (CSV) requests are not available yet in this version." });
+      if (!(await deps.roles.isAdmin(userId))) {
+        await respond({
+          response_type: "ephemeral",
+          text: "Only admins can make bulk (CSV) requests. Run `/jc-update` to change your own record.",
+        });
+        return;
+      }
+      try {
+        await client.views.open({
+          trigger_id: command.trigger_id,
+          view: buildBulkModal({ draftId: randomUUID(), columns: bulkColumns(deps.policy) }),
+        });
+      } catch (error) {
+        deps.logger.warn({ err: errorMessage(error) }, "could not open the bulk modal");
+        await respond({
+          response_type: "ephemeral",
+          text: "Slack did not let me open the form in time. Please run `/jc-update bulk` again.",
+        }).catch(() => undefined);
+      }
       return;
     }
     // Someone else's record: refuse before any modal opens (the role check is cached).

@@ -1,0 +1,26 @@
+import { type BulkDiff, diffBulkRows, emailsToLookUp } from "../requests/diff-bulk-rows.js";
+import type { BulkCsv } from "../requests/parse-bulk-csv.js";
+import type { JcUser } from "../requests/types.js";
+import type { JumpCloudClient } from "./jumpcloud-client.js";
+
+/**
+ * Resolves a checked CSV's users (and the managers and new emails it names) in JumpCloud with
+ * batched lookups, then diffs each row against the user's current values.
+ */
+export async function resolveBulkCsv(csv: BulkCsv, jumpcloud: JumpCloudClient): Promise<BulkDiff> {
+  const field = csv.identity === "id" ? "_id" : csv.identity;
+  const users = await jumpcloud.lookupUsers(
+    field,
+    csv.rows.map((r) => r.identity),
+  );
+  const emails = emailsToLookUp(csv);
+  // With an email column the users are already known by email: look up only the others.
+  const known = csv.identity === "email" ? users : new Map<string, JcUser[]>();
+  const missing = emails.filter((e) => !known.has(e));
+  const more = missing.length > 0 ? await jumpcloud.lookupUsers("email", missing) : new Map<string, JcUser[]>();
+  const byEmail = new Map<string, JcUser[]>([
+    ...emails.filter((e) => known.has(e)).map((e) => [e, known.get(e) ?? []] as const),
+    ...more,
+  ]);
+  return diffBulkRows(csv, { users, byEmail });
+}
