@@ -152,15 +152,16 @@ export class JumpCloudClient {
     for (let at = 0; at < terms.length; at += PAGE) {
       const chunk = terms.slice(at, at + PAGE);
       for (let skip = 0; ; skip += PAGE) {
-        const result = await this.call<{ results?: JcUser[] }>("POST", "/api/search/systemusers", {
+        const result = await this.call<{ results?: JcUser[]; totalCount?: number }>("POST", "/api/search/systemusers", {
           body: { filter: { or: chunk.map((v) => ({ [field]: v })) }, limit: PAGE, skip },
           priority: PRIORITY.interactive,
           retry,
         });
         const users = Array.isArray(result?.results) ? result.results : [];
         users.forEach(keep);
-        // More than a page only when values are ambiguous; read on until the last page.
-        if (users.length < PAGE) break;
+        // More than a page only when values are ambiguous: read on until totalCount is reached.
+        const total = typeof result?.totalCount === "number" ? result.totalCount : undefined;
+        if (users.length < PAGE || (total !== undefined && skip + users.length >= total)) break;
       }
     }
     return found;

@@ -14,7 +14,7 @@ const IDENTITY_COLUMNS: readonly IdentityColumn[] = ["id", "email", "username"];
 const JUMPCLOUD_ID = /^[0-9a-f]{24}$/i;
 
 export interface BulkCsvRow {
-  /** CSV line the row ends on (the header is line 1). */
+  /** Row number as a spreadsheet shows it: the header is row 1, the first data row 2. */
   row: number;
   identity: string;
   /** Field key → trimmed value; empty cells (leave unchanged) are left out. */
@@ -60,29 +60,32 @@ export function identityKey(identity: IdentityColumn, value: string): string {
  */
 export function parseBulkCsv(text: string, policy: FieldPolicy): BulkCsv {
   const allowed = (key: FieldKey) => mayEditField(policy, key, true);
-  let records: { record: string[]; info: { lines: number } }[];
+  let records: string[][];
   try {
     records = parse(text, {
       bom: true,
-      info: true,
+      delimiter: delimiterOf(text),
       relax_column_count: true,
+      // Blank lines of text go; a row of empty cells (",,,") is numbered like a spreadsheet row.
       skip_empty_lines: true,
-      skip_records_with_empty_values: true,
-    }) as unknown as { record: string[]; info: { lines: number } }[];
+    }) as string[][];
   } catch (error) {
     const line = error instanceof CsvError ? (error as CsvError & { lines?: number }).lines : undefined;
     const reason = error instanceof CsvError ? csvProblem(error.code) : "it is not valid CSV";
-    return empty([{ ...(line ? { row: line } : {}), message: `The CSV could not be read: ${reason}.` }]);
+    return empty([{ message: `The CSV could not be read${line ? ` (near line ${line})` : ""}: ${reason}.` }]);
   }
-  const [header, ...data] = records;
-  if (!header) return empty([{ message: "The CSV is empty: give a header row and at least one row." }]);
+  const [headerCells, ...dataCells] = records;
+  if (!headerCells) return empty([{ message: "The CSV is empty: give a header row and at least one row." }]);
+  const data = dataCells
+    .map((record, i) => ({ record, row: i + 2 }))
+    .filter(({ record }) => record.some((cell) => cell.trim() !== ""));
 
-  const names = header.record.map((h) => h.trim());
+  const names = headerCells.map((h) => h.trim());
   const first = (names[0] ?? "").toLowerCase().replace(/^_id$/, "id");
   if (!IDENTITY_COLUMNS.includes(first as IdentityColumn)) {
     return empty([
       {
-        row: header.info.lines,
+        row: 1,
         column: names[0] ?? "",
         message: "The first column must name the user: id, email or username.",
       },
@@ -101,18 +104,21 @@ export function parseBulkCsv(text: string, policy: FieldPolicy): BulkCsv {
     }
     if (!key) {
       errors.push({
-        row: header.info.lines,
+        row: 1,
         column: name,
-        message: `Unknown column (column ${i + 2}). Allowed: ${bulkColumns(policy).join(", ")}.`,
+        message: `Unknown column (column ${i + 2}).`,
       });
     } else if (!allowed(key)) {
-      errors.push({ row: header.info.lines, column: name, message: "This field may not be changed by the bot." });
+      errors.push({ row: 1, column: name, message: "This field may not be changed by the bot." });
     } else if (fields.includes(key)) {
-      errors.push({ row: header.info.lines, column: name, message: "This field has two columns." });
+      errors.push({ row: 1, column: name, message: "This field has two columns." });
     }
     keyAt.push(key && !fields.includes(key) && allowed(key) ? key : undefined);
     if (key && allowed(key) && !fields.includes(key)) fields.push(key);
   });
+  if (errors.some((e) => e.message.startsWith("Unknown column"))) {
+    errors.push({ message: `Allowed columns after "${names[0]}": ${bulkColumns(policy).join(", ")}.` });
+  }
   if (errors.length === 0 && fields.length === 0) {
     errors.push({ message: `No field to change: add columns after "${names[0]}", e.g. department or jobTitle.` });
   }
@@ -126,8 +132,7 @@ export function parseBulkCsv(text: string, policy: FieldPolicy): BulkCsv {
 
   const rows: BulkCsvRow[] = [];
   const seen = new Map<string, number>();
-  for (const { record, info } of data) {
-    const row = info.lines;
+  for (const { record, row } of data) {
     const extra = record.slice(names.length).filter((c) => c.trim() !== "");
     if (extra.length > 0) {
       errors.push({ row, message: `${record.length} cells but the header has ${names.length} columns.` });
@@ -165,6 +170,15 @@ export function parseBulkCsv(text: string, policy: FieldPolicy): BulkCsv {
     rows.push({ row, identity: who, values });
   }
   return { identity, fields, rows, errors };
+}
+
+/** Spreadsheets in many locales export with ";" (or tabs when copied): read the header to tell. */
+function delimiterOf(text: string): string {
+  const first = text.replace(/^\ufeff/, "").split(/\r?\n/, 1)[0] ?? "";
+  if (first.includes(",")) return ",";
+  if (first.includes(";")) return ";";
+  if (first.includes("\t")) return "\t";
+  return ",";
 }
 
 function empty(errors: BulkError[]): BulkCsv {

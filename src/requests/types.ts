@@ -59,7 +59,7 @@ export interface BulkSummary {
 
 /** One user's changes in a bulk request, as resolved and checked before it was stored. */
 export interface RequestRow {
-  /** Line of the CSV the row came from (the header is line 1). */
+  /** Row of the CSV it came from, as a spreadsheet numbers it (the header is row 1). */
   row: number;
   userId: string;
   /** The identity as written in the CSV (email, username or id). */
@@ -105,7 +105,7 @@ export interface ItemRecord {
   changes: Change[];
   /** How people name the user: the request's target label or the CSV identity. */
   label: string;
-  /** Bulk only: CSV line of the row. */
+  /** Bulk only: the CSV row it came from. */
   row: number | null;
 }
 
