@@ -147,8 +147,21 @@ export class JumpCloudClient {
         return found;
       }
     }
-    // Exact matches, as given and lower-cased (JumpCloud keeps emails lower-case).
-    const terms = [...new Set(values.flatMap((v) => [v, norm(v)]))];
+    // Exact matches of the lower-cased values first (JumpCloud keeps emails lower-case); only
+    // values still missing are tried again as written.
+    await this.searchUsers(field, [...wanted], keep, retry);
+    const retryAsWritten = [...new Set(values)].filter((v) => v !== norm(v) && found.get(norm(v))?.length === 0);
+    if (retryAsWritten.length > 0) await this.searchUsers(field, retryAsWritten, keep, retry);
+    return found;
+  }
+
+  /** `POST /api/search/systemusers` with an `or` of up to 100 exact matches per call, all pages. */
+  private async searchUsers(
+    field: string,
+    terms: readonly string[],
+    keep: (user: JcUser) => void,
+    retry?: RetryPolicy,
+  ): Promise<void> {
     for (let at = 0; at < terms.length; at += PAGE) {
       const chunk = terms.slice(at, at + PAGE);
       for (let skip = 0; ; skip += PAGE) {
@@ -164,7 +177,6 @@ export class JumpCloudClient {
         if (users.length < PAGE || (total !== undefined && skip + users.length >= total)) break;
       }
     }
-    return found;
   }
 
   /** One bulk job for many users. Answers 200 or 201 with `{jobId}`. */

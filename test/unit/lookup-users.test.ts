@@ -39,12 +39,7 @@ describe("JumpCloudClient.lookupUsers: fewest calls, within the rate limit", () 
     assert.equal(lookups().length, 1);
     assert.deepEqual(lookups()[0]?.body, {
       filter: {
-        or: [
-          { email: "user1@example.com" },
-          { email: "USER2@example.com" },
-          { email: "user2@example.com" },
-          { email: "nobody@example.com" },
-        ],
+        or: [{ email: "user1@example.com" }, { email: "user2@example.com" }, { email: "nobody@example.com" }],
       },
       limit: 100,
       skip: 0,
@@ -57,6 +52,20 @@ describe("JumpCloudClient.lookupUsers: fewest calls, within the rate limit", () 
         ["nobody@example.com", []],
       ],
     );
+  });
+
+  it("a value stored with capitals is tried again as written, only when the lower-case search missed it", async () => {
+    jc.addUser({ _id: "ab".repeat(12), email: "Mixed.Case@example.com", username: "Mixed" });
+    const found = await client.lookupUsers("username", ["Mixed", "user5"]);
+    assert.deepEqual(
+      lookups().map((c) => (c.body as { filter: { or: unknown[] } }).filter.or),
+      [[{ username: "mixed" }, { username: "user5" }], [{ username: "Mixed" }]],
+    );
+    assert.deepEqual(
+      found.get("mixed")?.map((u) => u._id),
+      ["ab".repeat(12)],
+    );
+    jc.reset(); // back to the 1,000 seeded users
   });
 
   it("a few hundred values in a big directory: one size probe, then a search per 100", async () => {
