@@ -7,10 +7,14 @@
  *                                                            fills the user's open request modal by label
  *   slack-send approve <userId> <requestId>                  clicks Approve on the approval message
  *   slack-send deny <userId> <requestId> ["reason"]          clicks Deny, then submits the reason modal
+ *   slack-send bulk <userId> <file.csv> [--paste] [--reason "…"]
+ *                                                            /jc-update bulk, then uploads the file (or
+ *                                                            pastes it) and prints the outcome of the check
  *
  * Env: SLACK_SIGNING_SECRET (as the bot's), BOT_URL (http://127.0.0.1:3000), SLACK_SIM_URL
  * (http://127.0.0.1:8788).
  */
+import { readFileSync } from "node:fs";
 import { ids } from "../../src/slack/ids.js";
 import { blockActionsPayload, sendInteraction, sendSlashCommand, viewSubmissionPayload } from "./slack-request.js";
 
@@ -159,8 +163,78 @@ if (what === "command") {
     }),
   );
   console.log(answer.status, answer.body || "(empty ack: modal closed)");
+} else if (what === "bulk") {
+  const path = rest.find((a, i) => !a.startsWith("--") && rest[i - 1] !== "--reason") ?? fail("give a CSV file");
+  const content = readFileSync(path);
+  const reasonAt = rest.indexOf("--reason");
+  const reason = reasonAt >= 0 ? (rest[reasonAt + 1] ?? "") : "Requested with slack-send";
+  const viewsBefore = ((await (await fetch(`${sim}/__sim/views`)).json()) as unknown[]).length;
+  const t = await trigger();
+  const opened = await sendSlashCommand(bot, secret, { user_id: userId, text: "bulk", ...t });
+  console.log(opened.status, opened.body || "(empty ack)");
+  await new Promise((r) => setTimeout(r, 500));
+  type SimView = {
+    id: string;
+    userId?: string;
+    view: { callback_id: string; private_metadata: string; blocks: Block[] };
+  };
+  const views = async () => (await (await fetch(`${sim}/__sim/views`)).json()) as SimView[];
+  const modal = (await views())
+    .slice(viewsBefore)
+    .find((v) => v.userId === userId && v.view.callback_id === ids.bulkModal.callbackId);
+  if (!modal) {
+    await showEphemerals();
+    fail("the bulk modal did not open (only admins may use it: ADMIN_USER_IDS)");
+  }
+  const m = ids.bulkModal;
+  const paste = rest.includes("--paste");
+  const file = paste
+    ? undefined
+    : await (
+        await fetch(`${sim}/__sim/files?name=${encodeURIComponent(path.split("/").at(-1) ?? path)}`, {
+          method: "POST",
+          body: content,
+        })
+      ).json();
+  const answer = await sendInteraction(
+    bot,
+    secret,
+    viewSubmissionPayload({
+      user: userId,
+      view: {
+        id: modal.id,
+        callback_id: modal.view.callback_id,
+        private_metadata: modal.view.private_metadata,
+        state: {
+          values: {
+            [m.csvBlock]: {
+              [m.csvAction]: { type: "plain_text_input", value: paste ? content.toString("utf8") : null },
+            },
+            [m.fileBlock]: { [m.fileAction]: { type: "file_input", files: file ? [file] : [] } },
+            [m.reasonBlock]: { [m.reasonAction]: { type: "plain_text_input", value: reason } },
+          },
+        },
+      },
+    }),
+  );
+  const ack = answer.json as { response_action?: string; errors?: Record<string, string> } | undefined;
+  if (ack?.response_action === "errors") {
+    console.log(`problems shown in the form:\n${Object.values(ack.errors ?? {}).join("\n")}`);
+  } else {
+    console.log(answer.status, answer.body || "(empty ack)");
+    // The check runs after the answer: wait for the bot's views.update (receipt or problems).
+    const before = JSON.stringify(modal.view);
+    for (let waited = 0; waited < 120_000; waited += 500) {
+      await new Promise((r) => setTimeout(r, 500));
+      const now = (await views()).find((v) => v.id === modal.id);
+      if (now && JSON.stringify(now.view) !== before) {
+        console.log(`modal: ${textOf(now.view.blocks)}`);
+        break;
+      }
+    }
+  }
 } else {
-  fail("usage: slack-send command|submit|approve|deny <userId> …");
+  fail("usage: slack-send command|submit|approve|deny|bulk <userId> …");
 }
 
 /** Replies only the clicker sees would otherwise be invisible here: print them. */

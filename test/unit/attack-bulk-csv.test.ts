@@ -239,4 +239,18 @@ describe("attack: bulk diff and Slack text", () => {
     assert.ok(section.length <= 3000, `summary is ${section.length} characters`);
     assert.match(section, /3 rows skipped/, "the skipped count is cut off with the field list");
   });
+
+  it("a wide row (every field changed, long values) still shows on the approval message's first rows", () => {
+    const fields = ["firstname", "middlename", "lastname", "displayname", "jobTitle", "department", "location",
+      "employeeType", "company", "costCenter", "employeeIdentifier", "alternateEmail"];
+    const rows = [1, 2].map((n) => ({
+      row: n + 1,
+      userId: String(n).repeat(24),
+      label: `user${n}@example.com`,
+      changes: fields.map((f) => ({ field: f, oldValue: "o".repeat(200), newValue: "n".repeat(200) })),
+    }));
+    const text = formatBulkRows(rows, 2800);
+    assert.ok(text.length <= 2800);
+    assert.match(text, /user1@example\.com/, `the approver sees no row at all: ${text}`);
+  });
 });
