@@ -116,7 +116,8 @@ export class JumpCloudClient {
     values: readonly string[],
     retry?: RetryPolicy,
   ): Promise<Map<string, JcUser[]>> {
-    const norm = (v: string) => (field === "_id" ? v : v.toLowerCase());
+    // Emails and usernames match whatever their case; ids are lower-case hexadecimal.
+    const norm = (v: string) => v.toLowerCase();
     const wanted = new Set(values.map(norm));
     const found = new Map<string, JcUser[]>([...wanted].map((v) => [v, []]));
     const keep = (user: JcUser) => {

@@ -27,7 +27,7 @@ export function diffBulkRows(csv: BulkCsv, found: { users: FoundUsers; byEmail: 
   const rowOfNewEmail = new Map<string, number>();
 
   for (const line of csv.rows) {
-    const matches = found.users.get(identityKey(csv.identity, line.identity)) ?? [];
+    const matches = found.users.get(identityKey(line.identity)) ?? [];
     if (matches.length !== 1) {
       errors.push({
         row: line.row,

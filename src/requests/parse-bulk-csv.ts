@@ -47,8 +47,17 @@ export function describeBulkError(error: BulkError): string {
 }
 
 /** Normalised identity for comparing: emails and usernames are case-insensitive in JumpCloud. */
-export function identityKey(identity: IdentityColumn, value: string): string {
-  return identity === "id" ? value : value.toLowerCase();
+export function identityKey(value: string): string {
+  // Ids are hexadecimal: case does not matter for them either.
+  return value.toLowerCase();
+}
+
+/**
+ * Undoes the bot's own CSV neutralisation (`'=…`, `'+…`, see neutraliseCell), so a CSV the bot
+ * wrote (the failed rows) can be submitted again as it is.
+ */
+function unneutralise(value: string): string {
+  return /^'[=+\-@]/.test(value) ? value.slice(1) : value;
 }
 
 /**
@@ -144,7 +153,7 @@ export function parseBulkCsv(text: string, policy: FieldPolicy): BulkCsv {
       errors.push({ row, column: names[0] ?? identity, message: whoError });
       continue;
     }
-    const key = identityKey(identity, who);
+    const key = identityKey(who);
     const earlier = seen.get(key);
     if (earlier !== undefined) {
       errors.push({ row, column: names[0] ?? identity, message: `Same user as row ${earlier}.` });
@@ -153,7 +162,7 @@ export function parseBulkCsv(text: string, policy: FieldPolicy): BulkCsv {
     seen.set(key, row);
     const values: Record<FieldKey, string> = {};
     keyAt.forEach((field, at) => {
-      const raw = field ? (record[at] ?? "").trim() : "";
+      const raw = field ? unneutralise((record[at] ?? "").trim()) : "";
       if (!field || raw === "") return;
       const def = fieldDef(field);
       const problem =
@@ -204,13 +213,10 @@ function identityError(identity: IdentityColumn, value: string): string | undefi
 }
 
 function csvProblem(code: string): string {
-  switch (code) {
-    case "CSV_QUOTE_NOT_CLOSED":
-      return "a quoted value is never closed";
-    case "CSV_INVALID_CLOSING_QUOTE":
-    case "CSV_INVALID_OPENING_QUOTE":
-      return 'a quote (") sits inside a value that is not quoted; quote the value and double the quote';
-    default:
-      return "it is not valid CSV";
+  // csv-parse names most codes CSV_…, but not all (INVALID_OPENING_QUOTE).
+  if (code.endsWith("QUOTE_NOT_CLOSED")) return "a quoted value is never closed";
+  if (code.endsWith("INVALID_CLOSING_QUOTE") || code.endsWith("INVALID_OPENING_QUOTE")) {
+    return 'a quote (") sits inside a value that is not quoted; quote the value and double the quote';
   }
+  return "it is not valid CSV";
 }

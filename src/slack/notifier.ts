@@ -12,13 +12,17 @@ import {
   buildAuthAlertMessage,
   buildReminderMessage,
   buildRequestDm,
+  formatBulkRows,
   formatBulkSummary,
+  formatItemOutcomes,
   plural,
 } from "./blocks/index.js";
 
 const MAX_DELAY_MS = 10 * 60_000;
 /** Rows of a bulk request shown on its approval message; the rest is in the diff file. */
 const FIRST_ROWS = 10;
+/** A thread reply standing in for a refused file: long, well under Slack's 40,000 characters. */
+const TEXT_FALLBACK_MAX = 12_000;
 
 /**
  * Sends what the outbox holds: approval posts and updates, DMs. Each message is rendered from
@@ -115,6 +119,40 @@ export class Notifier {
     return { channel: request.approvalChannel, thread_ts: request.approvalTs };
   }
 
+  /**
+   * Uploads a CSV into the approval thread. When Slack refuses the file for good (e.g. the app
+   * lacks files:write), the thread gets the same content as text instead, as much as fits, and
+   * the log says what to fix: a file that cannot be attached must not leave the thread silent.
+   */
+  private async attach(
+    request: RequestRecord,
+    attempts: number,
+    file: { filename: string; title: string; content: string; comment: string; instead: (max: number) => string },
+  ): Promise<void> {
+    const thread = this.thread(request);
+    try {
+      await this.deps.client.filesUploadV2({
+        channel_id: thread.channel,
+        thread_ts: thread.thread_ts,
+        filename: file.filename,
+        title: file.title,
+        file: Buffer.from(file.content, "utf8"),
+        initial_comment: file.comment,
+      });
+    } catch (error) {
+      if (retryDelay(error, attempts) !== undefined) throw error;
+      this.deps.logger.error(
+        { requestId: request.id, file: file.filename, err: errorMessage(error) },
+        "Slack refused the file (does the app have the files:write scope?); posting it as text",
+      );
+      const note = `\n_(Slack refused the CSV file: ${errorMessage(error).slice(0, 200)}. Shown as text instead.)_`;
+      await this.deps.client.chat.postMessage({
+        ...thread,
+        text: file.instead(TEXT_FALLBACK_MAX - note.length) + note,
+      });
+    }
+  }
+
   /** True when the row is finished (sent, or given up); false when it waits for a retry. */
   private async deliver(row: OutboxRecord): Promise<boolean> {
     const { store, client, config, logger, clock } = this.deps;
@@ -162,34 +200,30 @@ export class Notifier {
         }
         case "post_diff": {
           if (!request.bulk) break;
-          const thread = this.thread(request);
           const rows = await store.listRequestRows(request.id);
-          await client.filesUploadV2({
-            channel_id: thread.channel,
-            thread_ts: thread.thread_ts,
+          await this.attach(request, row.attempts, {
             filename: `jc-update-${request.id}-diff.csv`,
             title: `Request #${request.id}: before → after (${plural(rows.length, "user")})`,
-            file: Buffer.from(formatDiffCsv(request.bulk.identity, rows), "utf8"),
-            initial_comment: `Full diff of request #${request.id}: ${formatBulkSummary(request.bulk)}`,
+            content: formatDiffCsv(request.bulk.identity, rows),
+            comment: `Full diff of request #${request.id}: ${formatBulkSummary(request.bulk)}`,
+            instead: (max) => `Full diff of request #${request.id}:\n${formatBulkRows(rows, max)}`,
           });
           break;
         }
         case "bulk_outcome": {
           if (!request.bulk) break;
-          const thread = this.thread(request);
           const failed = items.filter((i) => i.state === "failed" || i.state === "unknown").length;
           const applied = items.filter((i) => i.state === "applied").length;
           const counts = `Request #${request.id} finished: ${plural(applied, "user")} applied, ${plural(failed, "user")} not applied.`;
           if (failed === 0) {
-            await client.chat.postMessage({ ...thread, text: `:white_check_mark: ${counts}` });
+            await client.chat.postMessage({ ...this.thread(request), text: `:white_check_mark: ${counts}` });
           } else {
-            await client.filesUploadV2({
-              channel_id: thread.channel,
-              thread_ts: thread.thread_ts,
+            await this.attach(request, row.attempts, {
               filename: `jc-update-${request.id}-failed.csv`,
               title: `Request #${request.id}: rows not applied (${failed})`,
-              file: Buffer.from(formatFailedRowsCsv(request.bulk, items), "utf8"),
-              initial_comment: `:warning: ${counts} The rows not applied, with JumpCloud's message, are attached: fix them and submit this file again with \`/jc-update bulk\`.`,
+              content: formatFailedRowsCsv(request.bulk, items),
+              comment: `:warning: ${counts} The rows not applied, with JumpCloud's message, are attached: fix them and submit this file again with \`/jc-update bulk\`.`,
+              instead: (max) => `:warning: ${counts} Not applied:\n${formatItemOutcomes(request, items, max)}`,
             });
           }
           break;

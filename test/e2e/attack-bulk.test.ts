@@ -184,7 +184,7 @@ describe("attack: bulk requests end to end", () => {
   });
 
   it("Slack refuses the diff upload (missing scope): the approval thread still gets the diff or a notice", async () => {
-    env.slack.failNext("files.getUploadURLExternal", { error: "missing_scope", count: 20 });
+    env.slack.failNext("files.getUploadURLExternal", { error: "missing_scope", count: 1 });
     const outcome = await env.bulk("admin", { csv: `email,department\n${PEOPLE.bob.email},No Upload\n` });
     assert.ok(outcome.ok, outcome.ok ? "" : outcome.problems);
     const posted = await env.approvalMessage(outcome.requestId);

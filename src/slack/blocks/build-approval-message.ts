@@ -38,7 +38,7 @@ export function buildApprovalMessage(
         sectionBlock(
           `*First ${Math.min(bulkView.firstRows.length, bulk.users)} of ${plural(bulk.users, "user")}*\n${formatBulkRows(bulkView.firstRows, 2800, bulk.users)}`,
         ),
-        contextBlock("The full before → after diff is a CSV file in this message's thread."),
+        contextBlock("The full before → after diff (a CSV file) is in this message's thread."),
       ]
     : [
         headerBlock(`JumpCloud update request #${request.id}`),

@@ -12,9 +12,10 @@ export { buildRequestModal, type RequestModalInput } from "./build-request-modal
 export { buildStatusMessage } from "./build-status-message.js";
 export { escapeAndTruncate } from "./escape-and-truncate.js";
 export { escapeMrkdwn } from "./escape-mrkdwn.js";
-export { formatBulkSummary, plural } from "./format-bulk.js";
+export { formatBulkRows, formatBulkSummary, plural } from "./format-bulk.js";
 export { formatChanges, pluralChanges } from "./format-changes.js";
 export { formatDate } from "./format-date.js";
+export { formatItemOutcomes } from "./format-item-outcomes.js";
 export { formatNote } from "./format-note.js";
 export { EMPTY_VALUE, formatValue } from "./format-value.js";
 export { mentionUser } from "./mention-user.js";

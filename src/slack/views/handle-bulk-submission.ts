@@ -10,6 +10,7 @@ import {
   buildBulkModal,
   buildCheckingModal,
   buildReceiptModal,
+  escapeAndTruncate,
   formatProblems,
   type ModalView,
   plural,
@@ -92,7 +93,7 @@ export function handleBulkSubmission(deps: ListenerDeps) {
       view: buildCheckingModal(
         parsed
           ? `Checking ${plural(parsed.rows.length, "row")} against JumpCloud…`
-          : `Reading ${file?.name ?? "the file"} and checking it against JumpCloud…`,
+          : `Reading ${file?.name ? escapeAndTruncate(file.name, 200) : "the file"} and checking it against JumpCloud…`,
       ),
     });
     await checkAndStore(submission, client, deps);
