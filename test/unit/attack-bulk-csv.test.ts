@@ -241,8 +241,20 @@ describe("attack: bulk diff and Slack text", () => {
   });
 
   it("a wide row (every field changed, long values) still shows on the approval message's first rows", () => {
-    const fields = ["firstname", "middlename", "lastname", "displayname", "jobTitle", "department", "location",
-      "employeeType", "company", "costCenter", "employeeIdentifier", "alternateEmail"];
+    const fields = [
+      "firstname",
+      "middlename",
+      "lastname",
+      "displayname",
+      "jobTitle",
+      "department",
+      "location",
+      "employeeType",
+      "company",
+      "costCenter",
+      "employeeIdentifier",
+      "alternateEmail",
+    ];
     const rows = [1, 2].map((n) => ({
       row: n + 1,
       userId: String(n).repeat(24),
