@@ -11,6 +11,7 @@ import { toBoltLogger } from "./slack/bolt-logger.js";
 import { registerCommands } from "./slack/commands/index.js";
 import type { ListenerDeps } from "./slack/deps.js";
 import { Notifier } from "./slack/notifier.js";
+import { reportInterruptedChecks } from "./slack/report-interrupted-checks.js";
 import { createRoles } from "./slack/roles.js";
 import { registerViews } from "./slack/views/index.js";
 import { openStore } from "./store/open-store.js";
@@ -173,6 +174,9 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
     await dispatcher.start();
     sweeper.start();
     notifier.kick();
+    void reportInterruptedChecks({ store, client: app.client, logger }).catch((error) =>
+      logger.warn({ err: String(error) }, "could not read interrupted bulk checks"),
+    );
     logger.info({ port, mode: config.slack.appToken ? "socket" : "http" }, "jc-update-bot started");
 
     return {

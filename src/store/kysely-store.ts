@@ -14,6 +14,7 @@ import type { Database } from "./schema.js";
 import type {
   AuditEntry,
   AuditExportRow,
+  BulkCheck,
   ClaimedBatch,
   DecideResult,
   Draft,
@@ -51,6 +52,33 @@ export class KyselyStore implements Store {
       .execute();
   }
 
+  async startBulkCheck(check: BulkCheck): Promise<void> {
+    await this.db
+      .insertInto("bulk_checks")
+      .values({
+        draft_id: check.draftId,
+        requester_id: check.requesterId,
+        view_id: check.viewId,
+        started_at: check.startedAt,
+      })
+      .onConflict((oc) => oc.column("draft_id").doUpdateSet({ view_id: check.viewId, started_at: check.startedAt }))
+      .execute();
+  }
+
+  async endBulkCheck(draftId: string): Promise<void> {
+    await this.db.deleteFrom("bulk_checks").where("draft_id", "=", draftId).execute();
+  }
+
+  async listBulkChecks(): Promise<BulkCheck[]> {
+    const rows = await this.db.selectFrom("bulk_checks").selectAll().orderBy("started_at").execute();
+    return rows.map((r) => ({
+      draftId: r.draft_id,
+      requesterId: r.requester_id,
+      viewId: r.view_id,
+      startedAt: r.started_at,
+    }));
+  }
+
   async getDraft(id: string): Promise<Draft | undefined> {
     const row = await this.db.selectFrom("drafts").select("data").where("id", "=", id).executeTakeFirst();
     return row ? (JSON.parse(row.data) as Draft) : undefined;
@@ -58,6 +86,8 @@ export class KyselyStore implements Store {
 
   async createRequest(input: NewRequest, at: string): Promise<RequestRecord> {
     return this.db.transaction().execute(async (trx) => {
+      // A bulk check ends when its request is stored: a crash after this reports nothing wrong.
+      if (input.draftId) await trx.deleteFrom("bulk_checks").where("draft_id", "=", input.draftId).execute();
       if (input.draftId) {
         const existing = await trx
           .selectFrom("requests")

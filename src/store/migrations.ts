@@ -134,6 +134,19 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex("items_user_updated").on("items").columns(["user_id", "updated_at"]).execute();
     },
   },
+  "0005_bulk_checks": {
+    async up(db: Kysely<unknown>) {
+      // A bulk CSV being checked in JumpCloud: if the process dies meanwhile, the next start
+      // tells the admin instead of leaving the modal on "Checking…" forever.
+      await db.schema
+        .createTable("bulk_checks")
+        .addColumn("draft_id", "text", (c) => c.primaryKey())
+        .addColumn("requester_id", "text", (c) => c.notNull())
+        .addColumn("view_id", "text", (c) => c.notNull())
+        .addColumn("started_at", "text", (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 class InCodeProvider implements MigrationProvider {

@@ -77,6 +77,12 @@ export interface Database {
     last_error: string | null;
     created_at: string;
   };
+  bulk_checks: {
+    draft_id: string;
+    requester_id: string;
+    view_id: string;
+    started_at: string;
+  };
   drafts: {
     id: string;
     data: string; // JSON Draft

@@ -30,6 +30,14 @@ export interface Draft {
   createdAt: string;
 }
 
+/** A bulk CSV whose JumpCloud check is running (between "Checking…" and its result). */
+export interface BulkCheck {
+  draftId: string;
+  requesterId: string;
+  viewId: string;
+  startedAt: string;
+}
+
 export interface NewRequest {
   /** The modal it came from: a second submission of the same draft returns the first request. */
   draftId?: string | null;
@@ -115,6 +123,12 @@ export interface Store {
   close(): Promise<void>;
 
   saveDraft(draft: Draft): Promise<void>;
+
+  /** Records a running bulk check; storing its request (`createRequest`) ends it too. */
+  startBulkCheck(check: BulkCheck): Promise<void>;
+  endBulkCheck(draftId: string): Promise<void>;
+  /** Checks left running by a stopped or crashed process. */
+  listBulkChecks(): Promise<BulkCheck[]>;
   getDraft(id: string): Promise<Draft | undefined>;
 
   /**

@@ -306,4 +306,108 @@ describe("attack: kill -9 and restart on the same database", () => {
       "Your JumpCloud update request #N was applied",
     ]);
   });
+
+  /** `/jc-update bulk` as the admin, then submits `csv`; returns the modal's view id. */
+  async function submitBulk(bot: Bot, csv: string): Promise<string> {
+    const base = `http://127.0.0.1:${bot.port}`;
+    const seen = slack.calls.length;
+    await sendSlashCommand(base, SECRETS.signingSecret, {
+      user_id: PEOPLE.admin.slackId,
+      text: "bulk",
+      trigger_id: slack.issueTrigger(PEOPLE.admin.slackId),
+      response_url: slack.responseUrl(),
+    });
+    const opened = await slack.waitFor("views.open", (c) => slack.calls.indexOf(c) >= seen, 8000);
+    const view = opened.args.view as { private_metadata: string; callback_id: string };
+    const viewId = (opened.response.view as { id: string }).id;
+    const m = ids.bulkModal;
+    const answer = await sendInteraction(
+      base,
+      SECRETS.signingSecret,
+      viewSubmissionPayload({
+        user: PEOPLE.admin.slackId,
+        view: {
+          id: viewId,
+          callback_id: view.callback_id,
+          private_metadata: view.private_metadata,
+          state: {
+            values: {
+              [m.csvBlock]: { [m.csvAction]: { type: "plain_text_input", value: csv } },
+              [m.fileBlock]: { [m.fileAction]: { type: "file_input", files: [] } },
+              [m.reasonBlock]: { [m.reasonAction]: { type: "plain_text_input", value: "crash test" } },
+            },
+          },
+        },
+      }),
+    );
+    assert.equal((answer.json as { response_action?: string }).response_action, "update", answer.body);
+    return viewId;
+  }
+
+  it("killed while a bulk CSV was being checked: nothing stored, and the admin is told after restart", async () => {
+    await setup();
+    const bot = await boot();
+    jc.setLatency(60_000, "lookup"); // the check hangs in JumpCloud
+    const viewId = await submitBulk(bot, `email,department\n${PEOPLE.alice.email},Crashed\n`);
+    await waitUntil(
+      () => db((d) => (d.prepare("select count(*) as n from bulk_checks").get() as { n: number }).n === 1),
+      5000,
+      "the check recorded",
+    );
+    await kill9(bot);
+    jc.setLatency(0);
+    await boot();
+    const dm = await slack.waitFor(
+      "chat.postMessage",
+      (c) => c.args.channel === PEOPLE.admin.slackId && /interrupted/.test(String(c.args.text)),
+      10_000,
+    );
+    assert.match(String(dm.args.text), /Nothing was stored\. Run `\/jc-update bulk` and send it again\./);
+    const modal = slack.calls.find((c) => c.method === "views.update" && c.args.view_id === viewId);
+    assert.match(JSON.stringify(modal?.args.view), /interrupted/);
+    assert.equal(
+      db((d) => (d.prepare("select count(*) as n from requests").get() as { n: number }).n),
+      0,
+    );
+    await waitUntil(
+      () => db((d) => (d.prepare("select count(*) as n from bulk_checks").get() as { n: number }).n === 0),
+      5000,
+      "the check closed",
+    );
+    assert.equal(jc.bulkCalls.length, 0);
+  });
+
+  it("killed after a bulk approval: every row is applied once after restart", async () => {
+    await setup({}, { BATCH_WINDOW_MS: "3000", BATCH_MAX_SIZE: "2" });
+    const bot = await boot();
+    const people = [PEOPLE.alice, PEOPLE.bob, PEOPLE.approver2];
+    await submitBulk(bot, ["email,department", ...people.map((p) => `${p.email},Crash Bulk`)].join("\n"));
+    await waitUntil(
+      () =>
+        db((d) =>
+          Boolean(
+            (
+              d.prepare("select approval_ts from requests where id = 1").get() as
+                | { approval_ts: string | null }
+                | undefined
+            )?.approval_ts,
+          ),
+        ),
+      10_000,
+      "bulk approval post",
+    );
+    await approve(bot, 1);
+    await waitUntil(() => stateOf(1) === "queued", 5000, "queued");
+    await kill9(bot);
+    await boot();
+    await waitUntil(
+      () => stateOf(1) === "applied",
+      20_000,
+      "applied after restart",
+      async () => stateOf(1),
+    );
+    for (const p of people) assert.equal(jc.users.get(p.jcId)?.department, "Crash Bulk");
+    const sent = jc.bulkCalls.flatMap((c) => c.body.map((u) => u.id));
+    assert.deepEqual([...sent].sort(), people.map((p) => p.jcId).sort(), "each user sent exactly once");
+  });
 });

@@ -111,7 +111,7 @@ export function buildCheckingModal(text: string): ModalView {
     close: plainText("Close", LIMITS.viewButton),
     blocks: [
       sectionBlock(`:hourglass_flowing_sand: ${text}`),
-      contextBlock("You can close this window: if the CSV is fine the request is sent, and you get a DM either way."),
+      contextBlock("You can close this window: the result is shown here, or sent to you by DM if the window is closed by then."),
     ],
   };
 }

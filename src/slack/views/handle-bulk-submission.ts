@@ -96,7 +96,20 @@ export function handleBulkSubmission(deps: ListenerDeps) {
           : `Reading ${file?.name ? escapeAndTruncate(file.name, 200) : "the file"} and checking it against JumpCloud…`,
       ),
     });
-    await checkAndStore(submission, client, deps);
+    // Recorded so that a restart in the middle tells the admin rather than leaving them waiting.
+    await deps.store.startBulkCheck({
+      draftId: submission.draftId,
+      requesterId: submission.requesterId,
+      viewId: submission.viewId,
+      startedAt: deps.clock.now().toISOString(),
+    });
+    try {
+      await checkAndStore(submission, client, deps);
+    } finally {
+      await deps.store
+        .endBulkCheck(submission.draftId)
+        .catch((error) => deps.logger.warn({ err: errorMessage(error) }, "could not close a bulk check"));
+    }
   };
 }
 
