@@ -10,6 +10,7 @@ import { ids } from "../../src/slack/ids.js";
 import { type FakeSlack, type SlackCall, startFakeSlack } from "../support/fake-slack.js";
 import {
   blockActionsPayload,
+  bulkFormValues,
   sendInteraction,
   sendSlashCommand,
   viewSubmissionPayload,
@@ -320,7 +321,6 @@ describe("attack: kill -9 and restart on the same database", () => {
     const opened = await slack.waitFor("views.open", (c) => slack.calls.indexOf(c) >= seen, 8000);
     const view = opened.args.view as { private_metadata: string; callback_id: string };
     const viewId = (opened.response.view as { id: string }).id;
-    const m = ids.bulkModal;
     const answer = await sendInteraction(
       base,
       SECRETS.signingSecret,
@@ -330,13 +330,7 @@ describe("attack: kill -9 and restart on the same database", () => {
           id: viewId,
           callback_id: view.callback_id,
           private_metadata: view.private_metadata,
-          state: {
-            values: {
-              [m.csvBlock]: { [m.csvAction]: { type: "plain_text_input", value: csv } },
-              [m.fileBlock]: { [m.fileAction]: { type: "file_input", files: [] } },
-              [m.reasonBlock]: { [m.reasonAction]: { type: "plain_text_input", value: "crash test" } },
-            },
-          },
+          state: { values: bulkFormValues({ csv, reason: "crash test" }) },
         },
       }),
     );

@@ -9,6 +9,7 @@
  *   exact bytes sent; x-slack-request-timestamp in seconds (Bolt refuses older than 5 minutes).
  */
 import { createHmac } from "node:crypto";
+import { ids } from "../../src/slack/ids.js";
 
 export interface SlashCommandFields {
   token: string;
@@ -305,5 +306,15 @@ export function viewClosedPayload(input: {
     is_cleared: false,
     is_enterprise_install: false,
     enterprise: null,
+  };
+}
+
+/** view.state.values of a submitted `/jc-update bulk` form: pasted text and/or uploaded files. */
+export function bulkFormValues(input: { csv?: string | null; files?: unknown[]; reason: string }) {
+  const m = ids.bulkModal;
+  return {
+    [m.csvBlock]: { [m.csvAction]: { type: "plain_text_input", value: input.csv ?? null } },
+    [m.fileBlock]: { [m.fileAction]: { type: "file_input", files: input.files ?? [] } },
+    [m.reasonBlock]: { [m.reasonAction]: { type: "plain_text_input", value: input.reason } },
   };
 }

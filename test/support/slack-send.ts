@@ -16,7 +16,13 @@
  */
 import { readFileSync } from "node:fs";
 import { ids } from "../../src/slack/ids.js";
-import { blockActionsPayload, sendInteraction, sendSlashCommand, viewSubmissionPayload } from "./slack-request.js";
+import {
+  blockActionsPayload,
+  bulkFormValues,
+  sendInteraction,
+  sendSlashCommand,
+  viewSubmissionPayload,
+} from "./slack-request.js";
 
 const secret = process.env.SLACK_SIGNING_SECRET ?? "";
 const bot = (process.env.BOT_URL ?? "http://127.0.0.1:3000").replace(/\/$/, "");
@@ -186,7 +192,6 @@ if (what === "command") {
     await showEphemerals();
     fail("the bulk modal did not open (only admins may use it: ADMIN_USER_IDS)");
   }
-  const m = ids.bulkModal;
   const paste = rest.includes("--paste");
   const file = paste
     ? undefined
@@ -206,13 +211,7 @@ if (what === "command") {
         callback_id: modal.view.callback_id,
         private_metadata: modal.view.private_metadata,
         state: {
-          values: {
-            [m.csvBlock]: {
-              [m.csvAction]: { type: "plain_text_input", value: paste ? content.toString("utf8") : null },
-            },
-            [m.fileBlock]: { [m.fileAction]: { type: "file_input", files: file ? [file] : [] } },
-            [m.reasonBlock]: { [m.reasonAction]: { type: "plain_text_input", value: reason } },
-          },
+          values: bulkFormValues({ csv: paste ? content.toString("utf8") : null, files: file ? [file] : [], reason }),
         },
       },
     }),

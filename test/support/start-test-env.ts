@@ -10,7 +10,13 @@ import {
 } from "../../src/sim/fake-jumpcloud.js";
 import { ids } from "../../src/slack/ids.js";
 import { type FakeSlack, type SlackCall, startFakeSlack } from "./fake-slack.js";
-import { blockActionsPayload, sendInteraction, sendSlashCommand, viewSubmissionPayload } from "./slack-request.js";
+import {
+  blockActionsPayload,
+  bulkFormValues,
+  sendInteraction,
+  sendSlashCommand,
+  viewSubmissionPayload,
+} from "./slack-request.js";
 
 export const SECRETS = {
   botToken: "xoxb-test-bot-token-0123456789",
@@ -336,7 +342,6 @@ export async function startTestEnv(
       return { viewId: (opened.response.view as { id: string }).id, view: opened.args.view as OpenedForm["view"] };
     },
     async submitBulk(who, form, input) {
-      const m = ids.bulkModal;
       const files = input.file ? [slack.hostFile(input.file.name, input.file.content)] : [];
       const answer = await sendInteraction(
         baseUrl,
@@ -348,13 +353,7 @@ export async function startTestEnv(
             callback_id: form.view.callback_id,
             private_metadata: form.view.private_metadata,
             state: {
-              values: {
-                [m.csvBlock]: { [m.csvAction]: { type: "plain_text_input", value: input.csv ?? null } },
-                [m.fileBlock]: { [m.fileAction]: { type: "file_input", files } },
-                [m.reasonBlock]: {
-                  [m.reasonAction]: { type: "plain_text_input", value: input.reason ?? "Department renamed" },
-                },
-              },
+              values: bulkFormValues({ csv: input.csv, files, reason: input.reason ?? "Department renamed" }),
             },
           },
         }),

@@ -46,7 +46,7 @@ describe("parseBulkCsv", () => {
 
   it("accepts keys or labels in any case, attributes and phones", () => {
     const parsed = parseBulkCsv(
-      "ID,jobtitle,Work phone,attributes.costCode,MANAGER\n" + `${HEX(1)},A,+1 555,C-9,m@x.com\n`,
+      `ID,jobtitle,Work phone,attributes.costCode,MANAGER\n${HEX(1)},A,+1 555,C-9,m@x.com\n`,
       POLICY,
     );
     assert.deepEqual(parsed.errors, []);

@@ -111,7 +111,9 @@ export function buildCheckingModal(text: string): ModalView {
     close: plainText("Close", LIMITS.viewButton),
     blocks: [
       sectionBlock(`:hourglass_flowing_sand: ${text}`),
-      contextBlock("You can close this window: the result is shown here, or sent to you by DM if the window is closed by then."),
+      contextBlock(
+        "You can close this window: the result is shown here, or sent to you by DM if the window is closed by then.",
+      ),
     ],
   };
 }
