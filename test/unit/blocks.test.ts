@@ -10,6 +10,8 @@ import {
 } from "../../src/requests/types.js";
 import {
   buildApprovalMessage,
+  buildBulkModal,
+  buildCheckingModal,
   buildDenyModal,
   buildHelpMessage,
   buildLoadingModal,
@@ -21,6 +23,7 @@ import {
   escapeAndTruncate,
   escapeMrkdwn,
   formatDate,
+  formatProblems,
   formatValue,
   type KnownBlock,
   type ModalView,
@@ -657,5 +660,93 @@ describe("formatNote", () => {
       formatNote("Waiting for JumpCloud (<503>); next try at 2026-12-03T17:47:07.205Z.", 1000),
       "Waiting for JumpCloud (&lt;503&gt;); next try at <!date^1796320027^{date_short_pretty} {time}|2026-12-03T17:47:07.205Z>.",
     );
+  });
+});
+
+describe("bulk requests: every message and modal stays within Slack's limits, whatever the size", () => {
+  const hostile = `${CHANNEL} ${EVIL_LINK} `.repeat(300);
+  const bulk = {
+    users: 5000,
+    fields: Array.from({ length: 60 }, (_, i) => `attributes.${hostile.slice(0, 200)}${i}`),
+    skippedRows: 1234,
+    identity: "email" as const,
+    source: hostile,
+  };
+  const rows = Array.from({ length: 10 }, (_, i) => ({
+    row: i + 2,
+    userId: `jc-${i}`,
+    label: hostile,
+    changes: hostileChanges(60, 1024),
+  }));
+  const items: ItemRecord[] = Array.from({ length: 5000 }, (_, i) =>
+    item({
+      id: i + 1,
+      userId: `jc-${i}`,
+      label: hostile,
+      row: i + 2,
+      state: (["applied", "failed", "unknown", "queued", "submitted"] as const)[i % 5],
+      jobId: i % 5 === 3 ? null : `job-${Math.floor(i / 100)}`,
+      message: hostile,
+      changes: hostileChanges(3, 1024),
+    }),
+  );
+
+  for (const state of REQUEST_STATES) {
+    it(`approval message / ${state}`, () => {
+      const message = buildApprovalMessage(
+        decided(state, { kind: "bulk", bulk, reason: hostile, statusNote: hostile }),
+        items,
+        {
+          firstRows: rows,
+          batchMaxSize: 100,
+        },
+      );
+      assert.deepEqual(messageProblems(message), []);
+      assertNoRawUserMarkup(message.blocks, message.text);
+    });
+    for (const kind of ["receipt", "decision", "outcome"] as const) {
+      it(`DM ${kind} / ${state}`, () => {
+        const dm = buildRequestDm(kind, decided(state, { kind: "bulk", bulk, approvalChannel: "C0APPROVE" }), items);
+        assert.deepEqual(messageProblems(dm), []);
+        assertNoRawUserMarkup(dm.blocks, dm.text);
+      });
+    }
+  }
+
+  it("progress counts calls sent, applied, failed and waiting", () => {
+    const message = buildApprovalMessage(decided("submitted", { kind: "bulk", bulk }), items, {
+      firstRows: rows,
+      batchMaxSize: 100,
+    });
+    // 50 distinct jobs among the sent items; 1,000 queued items need 10 more calls of 100.
+    assert.match(
+      allText(message.blocks),
+      /Calls sent: 50 of 60 · applied 1,000 · failed 2,000 · waiting 2,000 \(of 5,000 users\)/,
+    );
+  });
+
+  it("the bulk form, its problems and the checking modal", () => {
+    const problems = Array.from({ length: 5000 }, (_, i) => `Row ${i + 2}, column "x": ${hostile}`);
+    for (const view of [
+      buildBulkModal({
+        draftId: "d",
+        columns: ["department"],
+        csv: "x".repeat(3000),
+        reason: hostile,
+        problems: { input: "csv", lines: problems },
+      }),
+      buildBulkModal({
+        draftId: "d",
+        columns: ["department"],
+        csv: "x".repeat(3001),
+        problems: { input: "file", lines: problems },
+      }),
+      buildCheckingModal("Checking 5,000 rows against JumpCloud…"),
+      buildReceiptModal(decided("pending", { kind: "bulk", bulk })),
+    ]) {
+      assert.deepEqual(modalProblems(view), []);
+    }
+    assert.match(formatProblems(problems), /^:warning: \*5,000 problems\*: fix the CSV and send again\.\n• Row 2/);
+    assert.match(formatProblems(problems), /…and 4,99\d more$/);
   });
 });
