@@ -1,19 +1,21 @@
 import { parseArgs } from "node:util";
 import { config as loadDotenv } from "dotenv";
-import { formatAuditCsv, formatAuditJson } from "./audit/format-audit.js";
+import { formatAuditCsv, formatAuditJson, formatItemsCsv, formatItemsJson } from "./audit/format-audit.js";
 import { loadDatabaseUrl } from "./config.js";
 import { ConfigError, errorMessage } from "./errors.js";
 import { openStore } from "./store/open-store.js";
 
 /**
- * `npm run -s audit -- --since <date> [--until <date>] [--format csv|json]`: the audit trail of
- * every request transition, to stdout. Needs only DATABASE_URL.
+ * `npm run -s audit -- --since <date> [--until <date>] [--format csv|json] [--per-user]`: the
+ * audit trail of every request transition, to stdout; with --per-user, one line per field of
+ * each user change approved in the period, with what became of it. Needs only DATABASE_URL.
  */
-const USAGE = "usage: npm run -s audit -- --since <date> [--until <date>] [--format csv|json]";
+const USAGE = "usage: npm run -s audit -- --since <date> [--until <date>] [--format csv|json] [--per-user]";
 const OPTIONS = {
   since: { type: "string" },
   until: { type: "string" },
   format: { type: "string", default: "csv" },
+  "per-user": { type: "boolean", default: false },
   help: { type: "boolean", default: false },
 } as const;
 
@@ -53,6 +55,12 @@ async function main(): Promise<number> {
     return 1;
   }
   try {
+    if (args["per-user"]) {
+      const items = await store.listItemsSince(since, until);
+      process.stdout.write(args.format === "json" ? formatItemsJson(items) : formatItemsCsv(items));
+      process.stderr.write(`${items.length} approved user changes since ${since}\n`);
+      return 0;
+    }
     const rows = await store.listAuditSince(since, until);
     process.stdout.write(args.format === "json" ? formatAuditJson(rows) : formatAuditCsv(rows));
     process.stderr.write(`${rows.length} audit entries since ${since}\n`);

@@ -289,17 +289,21 @@ export class Dispatcher {
       const readyAt = new Date(now.getTime() + delay).toISOString();
       const reason = jcError ? shortReason(jcError) : errorMessage(error);
       const authRefused = status === 401 || status === 403;
-      const oldest = Math.min(...batch.items.map((i) => Date.parse(i.queuedAt)));
-      if (!authRefused && now.getTime() - oldest > this.deps.config.giveUpHours * 3_600_000) {
-        // A key problem waits for a person; anything else has had its DISPATCH_GIVE_UP_HOURS.
+      // A key problem waits for a person; anything else has its DISPATCH_GIVE_UP_HOURS, counted
+      // per item: a change approved a minute ago is not given up with an old one in its batch.
+      const limit = this.deps.config.giveUpHours * 3_600_000;
+      const expired = authRefused ? [] : batch.items.filter((i) => now.getTime() - Date.parse(i.queuedAt) > limit);
+      if (expired.length > 0) {
         const message = `Not applied: JumpCloud could not take the change for ${this.deps.config.giveUpHours} h (${reason}). Nothing was changed; make a new request.`;
-        logger.error({ batchId: batch.batchId, err: reason }, "bulk update given up");
+        logger.error({ batchId: batch.batchId, items: expired.length, err: reason }, "bulk update given up");
         await store.completeBatch(
           batch.batchId,
-          batch.items.map((i) => ({ itemId: i.id, state: "failed", message })),
+          expired.map((i) => ({ itemId: i.id, state: "failed", message })),
           now.toISOString(),
+          { closeBatch: expired.length === batch.items.length },
         );
-      } else {
+      }
+      if (expired.length < batch.items.length) {
         logger.warn({ batchId: batch.batchId, err: reason, readyAt }, "bulk update postponed");
         await store.releaseBatch(batch.batchId, { readyAt, message: reason, at: now.toISOString() });
       }

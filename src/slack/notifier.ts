@@ -35,6 +35,8 @@ export class Notifier {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private current: Promise<void> = Promise.resolve();
+  /** Outbox rows merged into an update already sent (may still be in a fetched page). */
+  private readonly merged = new Set<number>();
 
   constructor(
     private readonly deps: {
@@ -75,12 +77,13 @@ export class Notifier {
     for (;;) {
       const rows = await store.nextOutbox(clock.now().toISOString(), 50);
       if (rows.length === 0) break;
+      this.merged.clear(); // rows merged before this page are no longer pending: not fetched
       // A request whose earlier row must wait holds its later rows too: order per request.
       const held = new Set<number>();
       let progressed = false;
       for (const row of rows) {
         if (this.stopped) return;
-        if (held.has(row.requestId)) continue;
+        if (held.has(row.requestId) || this.merged.has(row.id)) continue;
         const done = await this.deliver(row);
         if (done) progressed = true;
         else held.add(row.requestId);
@@ -140,7 +143,10 @@ export class Notifier {
         initial_comment: file.comment,
       });
     } catch (error) {
-      if (retryDelay(error, attempts) !== undefined) throw error;
+      // Slack's transient errors are retried; anything else (refused for good, or not even a
+      // Slack answer) falls back to text rather than being retried forever.
+      const fromSlack = typeof (error as { code?: unknown }).code === "string";
+      if (fromSlack && retryDelay(error, attempts) !== undefined) throw error;
       this.deps.logger.error(
         { requestId: request.id, file: file.filename, err: errorMessage(error) },
         "Slack refused the file (does the app have the files:write scope?); posting it as text",
@@ -156,6 +162,12 @@ export class Notifier {
   /** True when the row is finished (sent, or given up); false when it waits for a retry. */
   private async deliver(row: OutboxRecord): Promise<boolean> {
     const { store, client, config, logger, clock } = this.deps;
+    if (row.kind === "update_approval") {
+      // Rendered from the state read below: updates already waiting add nothing (a bulk
+      // request's progress would otherwise cost one chat.update per call). Marked before the
+      // read, so an update stored after it is still sent.
+      for (const id of await store.skipOutbox(row.requestId, "update_approval", row.id)) this.merged.add(id);
+    }
     const request = await store.getRequest(row.requestId);
     if (!request) {
       await store.failOutbox(row.id, "request not found");
@@ -174,20 +186,14 @@ export class Notifier {
         case "update_approval": {
           // Not posted yet: the pending post renders the current state anyway.
           if (!request.approvalChannel || !request.approvalTs) break;
-          // Rendered from the current state: later updates already waiting add nothing (a bulk
-          // request's progress would otherwise cost one chat.update per call sent and read).
-          await store.skipOutbox(request.id, "update_approval", row.id);
           const message = buildApprovalMessage(request, items, await this.bulkView(request));
           await client.chat.update({ channel: request.approvalChannel, ts: request.approvalTs, ...message });
           break;
         }
         case "reminder": {
-          if (!request.approvalChannel || !request.approvalTs || request.state !== "pending") break;
-          await client.chat.postMessage({
-            channel: request.approvalChannel,
-            thread_ts: request.approvalTs,
-            ...buildReminderMessage(request),
-          });
+          if (request.state !== "pending") break;
+          // Waits (retried) until the approval message exists: it goes in its thread.
+          await client.chat.postMessage({ ...this.thread(request), ...buildReminderMessage(request) });
           break;
         }
         case "alert_auth": {

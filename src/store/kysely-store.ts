@@ -18,6 +18,7 @@ import type {
   ClaimedBatch,
   DecideResult,
   Draft,
+  ItemExportRow,
   ItemOutcome,
   NewRequest,
   OutboxKind,
@@ -30,6 +31,8 @@ type Db = Kysely<Database> | Transaction<Database>;
 type RequestDbRow = Selectable<Database["requests"]>;
 type ItemRow = Selectable<Database["items"]>;
 
+/** Failures named in a bulk request's final audit entry; the rest are counted. */
+const FAILURES_IN_AUDIT = 50;
 /** Rows per INSERT: well under SQLite's limit of bound variables. */
 const INSERT_CHUNK = 500;
 
@@ -283,6 +286,43 @@ export class KyselyStore implements Store {
     }));
   }
 
+  async listItemsSince(since: string, until?: string): Promise<ItemExportRow[]> {
+    let query = this.db
+      .selectFrom("items")
+      .innerJoin("requests", "requests.id", "items.request_id")
+      .select([
+        "items.request_id",
+        "items.row_no",
+        "items.user_id",
+        "items.label",
+        "items.state",
+        "items.changes",
+        "items.message",
+        "items.created_at",
+        "items.updated_at",
+        "requests.kind",
+        "requests.requester_id",
+        "requests.decided_by",
+      ])
+      .where("items.created_at", ">=", since);
+    if (until) query = query.where("items.created_at", "<", until);
+    const rows = await query.orderBy("items.seq").execute();
+    return rows.map((r) => ({
+      requestId: r.request_id,
+      kind: r.kind as RequestKind,
+      requesterId: r.requester_id,
+      approvedBy: r.decided_by,
+      row: r.row_no,
+      userId: r.user_id,
+      label: r.label ?? "",
+      state: r.state as ItemState,
+      changes: JSON.parse(r.changes ?? "[]") as Change[],
+      message: r.message,
+      approvedAt: r.created_at,
+      updatedAt: r.updated_at,
+    }));
+  }
+
   async setApprovalMessage(requestId: number, channel: string, ts: string): Promise<void> {
     await this.db
       .updateTable("requests")
@@ -497,7 +537,17 @@ export class KyselyStore implements Store {
         .where("state", "=", "sending")
         .execute();
       for (const requestId of await requestIdsOf(trx, batchId)) {
-        await trx.updateTable("requests").set({ status_note: null }).where("id", "=", requestId).execute();
+        // "Waiting for JumpCloud…" stays while other items of the request still wait for a retry.
+        const waiting = await trx
+          .selectFrom("items")
+          .select("id")
+          .where("request_id", "=", requestId)
+          .where("state", "=", "queued")
+          .where("message", "is not", null)
+          .executeTakeFirst();
+        if (!waiting) {
+          await trx.updateTable("requests").set({ status_note: null }).where("id", "=", requestId).execute();
+        }
         const moved = await setState(trx, requestId, "queued", "submit", "system", at, `job ${jobId}`);
         // A bulk request's message shows progress: every call it rides in updates it.
         if (moved || (await isBulk(trx, requestId))) await enqueue(trx, requestId, ["update_approval"], at);
@@ -507,7 +557,16 @@ export class KyselyStore implements Store {
 
   async releaseBatch(batchId: number, input: { readyAt: string; message: string; at: string }): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      const requestIds = await requestIdsOf(trx, batchId);
+      // Only the requests of items going back to the queue (others in the batch may be settled).
+      const requestIds = (
+        await trx
+          .selectFrom("items")
+          .select("request_id")
+          .where("batch_id", "=", batchId)
+          .where("state", "=", "sending")
+          .distinct()
+          .execute()
+      ).map((r) => r.request_id);
       await trx
         .updateTable("batches")
         .set({ state: "released", completed_at: input.at })
@@ -569,7 +628,7 @@ export class KyselyStore implements Store {
       for (const requestId of await requestIdsOf(trx, batchId)) {
         const items = await trx
           .selectFrom("items")
-          .select(["id", "state"])
+          .select(["id", "state", "message", "label", "user_id"])
           .where("request_id", "=", requestId)
           .execute();
         const event = requestEventForItems(items.map((i) => ({ state: i.state as ItemState })));
@@ -578,11 +637,11 @@ export class KyselyStore implements Store {
           if (bulk) await enqueue(trx, requestId, ["update_approval"], at);
           continue;
         }
-        const own = new Set(items.map((i) => i.id));
-        const detail = outcomes
-          .filter((o) => own.has(o.itemId) && o.state !== "applied" && o.message)
-          .map((o) => o.message)
-          .join("; ");
+        const detail = failureDetail(
+          items.filter((i) => i.state === "failed" || i.state === "unknown"),
+          items.length,
+          bulk,
+        );
         const current = await trx
           .selectFrom("requests")
           .select("state")
@@ -656,11 +715,23 @@ export class KyselyStore implements Store {
 
   async nextOutbox(now: string, limit: number): Promise<OutboxRecord[]> {
     const rows = await this.db
-      .selectFrom("outbox")
-      .selectAll()
-      .where("state", "=", "pending")
-      .where("ready_at", "<=", now)
-      .orderBy("id")
+      .selectFrom("outbox as o")
+      .selectAll("o")
+      .where("o.state", "=", "pending")
+      .where("o.ready_at", "<=", now)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("outbox as e")
+              .select("e.id")
+              .whereRef("e.request_id", "=", "o.request_id")
+              .whereRef("e.id", "<", "o.id")
+              .where("e.state", "=", "pending")
+              .where("e.ready_at", ">", now),
+          ),
+        ),
+      )
+      .orderBy("o.id")
       .limit(limit)
       .execute();
     return rows.map((r) => ({
@@ -676,15 +747,17 @@ export class KyselyStore implements Store {
     await this.db.updateTable("outbox").set({ state: "done" }).where("id", "=", id).execute();
   }
 
-  async skipOutbox(requestId: number, kind: OutboxKind, afterId: number): Promise<void> {
-    await this.db
+  async skipOutbox(requestId: number, kind: OutboxKind, afterId: number): Promise<number[]> {
+    const rows = await this.db
       .updateTable("outbox")
       .set({ state: "done" })
       .where("request_id", "=", requestId)
       .where("kind", "=", kind)
       .where("state", "=", "pending")
       .where("id", ">", afterId)
+      .returning("id")
       .execute();
+    return rows.map((r) => r.id);
   }
 
   async retryOutbox(id: number, readyAt: string, error: string): Promise<void> {
@@ -749,6 +822,21 @@ async function setState(
   if (Number(result.numUpdatedRows) !== 1) return false;
   await audit(db, requestId, event === "submit" ? "submitted_to_jumpcloud" : to, from, to, actor, at, detail);
   return true;
+}
+
+/** Audit detail of a finished request: what was not applied (every item, not one call's). */
+function failureDetail(
+  failed: { message: string | null; label: string | null; user_id: string }[],
+  total: number,
+  bulk: boolean,
+): string {
+  if (!bulk) return failed.map((i) => i.message ?? "no result from JumpCloud").join("; ");
+  if (failed.length === 0) return "";
+  const shown = failed
+    .slice(0, FAILURES_IN_AUDIT)
+    .map((i) => `${i.label || i.user_id}: ${i.message ?? "no result from JumpCloud"}`);
+  const more = failed.length - shown.length;
+  return `${failed.length} of ${total} not applied: ${shown.join("; ")}${more > 0 ? `; …and ${more} more (all in the failed-rows CSV of the approval thread)` : ""}`;
 }
 
 async function readRequestRows(db: Db, requestId: number, limit?: number): Promise<RequestRow[]> {

@@ -145,6 +145,8 @@ const migrations: Record<string, Migration> = {
         .addColumn("view_id", "text", (c) => c.notNull())
         .addColumn("started_at", "text", (c) => c.notNull())
         .execute();
+      // nextOutbox holds a request's rows behind its earlier ones waiting for a retry.
+      await db.schema.createIndex("outbox_request_state").on("outbox").columns(["request_id", "state", "id"]).execute();
     },
   },
 };

@@ -93,6 +93,23 @@ export interface AuditExportRow extends AuditEntry {
   bulk: BulkSummary | null;
 }
 
+/** One user's approved changes and what became of them, for `npm run audit -- --per-user`. */
+export interface ItemExportRow {
+  requestId: number;
+  kind: RequestKind;
+  requesterId: string;
+  approvedBy: string | null;
+  /** Bulk: the CSV row. */
+  row: number | null;
+  userId: string;
+  label: string;
+  state: ItemState;
+  changes: Change[];
+  message: string | null;
+  approvedAt: string;
+  updatedAt: string;
+}
+
 export type DecideResult =
   | { ok: true; request: RequestRecord }
   | { ok: false; reason: "not_found" }
@@ -144,6 +161,8 @@ export interface Store {
   listAudit(requestId: number): Promise<AuditEntry[]>;
   /** Every audit entry at or after `since` (and before `until`), oldest first. */
   listAuditSince(since: string, until?: string): Promise<AuditExportRow[]>;
+  /** Every user change approved at or after `since` (and before `until`), in approval order. */
+  listItemsSince(since: string, until?: string): Promise<ItemExportRow[]>;
   setApprovalMessage(requestId: number, channel: string, ts: string): Promise<void>;
 
   /**
@@ -197,13 +216,17 @@ export interface Store {
   /** On start: items left 'sending' by a crash go back to 'queued' (their job id was never stored). */
   recoverSending(at: string): Promise<number>;
 
+  /**
+   * Pending rows ready by `now`, oldest first, except those queued behind an earlier row of the
+   * same request that is waiting for a retry: a request's messages go out in order.
+   */
   nextOutbox(now: string, limit: number): Promise<OutboxRecord[]>;
   completeOutbox(id: number): Promise<void>;
   /**
    * Marks done the pending rows of `kind` for the request after row `afterId`: a message about
    * to be rendered from the current state makes them redundant (progress updates coalesce).
    */
-  skipOutbox(requestId: number, kind: OutboxKind, afterId: number): Promise<void>;
+  skipOutbox(requestId: number, kind: OutboxKind, afterId: number): Promise<number[]>;
   retryOutbox(id: number, readyAt: string, error: string): Promise<void>;
   failOutbox(id: number, error: string): Promise<void>;
 }

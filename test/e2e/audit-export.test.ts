@@ -93,6 +93,42 @@ describe("audit export (npm run audit)", () => {
     assert.deepEqual(future, []);
   });
 
+  it("--per-user: one line per field of each approved user change, with what became of it", async () => {
+    const { stdout, stderr } = await exportAudit("--since", "2000-01-01", "--per-user");
+    const rows = parse(stdout, { columns: true }) as Record<string, string>[];
+    assert.deepEqual(
+      rows.map((r) => [
+        r.request_id,
+        r.kind,
+        r.row,
+        r.user_id,
+        r.user,
+        r.field,
+        r.before,
+        r.after,
+        r.state,
+        r.approved_by,
+      ]),
+      [
+        [
+          "1",
+          "single",
+          "",
+          PEOPLE.alice.jcId,
+          PEOPLE.alice.email,
+          "jobTitle",
+          "Engineer",
+          "Applied title",
+          "applied",
+          PEOPLE.approver.slackId,
+        ],
+      ],
+    );
+    assert.match(stderr, /1 approved user changes since/);
+    const json = JSON.parse((await exportAudit("--since", "2000-01-01", "--per-user", "--format", "json")).stdout);
+    assert.equal(json[0]?.after, "Applied title");
+  });
+
   it("refuses a missing or bad --since with usage, exit 2", async () => {
     for (const args of [[], ["--since", "yesterday-ish"], ["--since", "2026-01-01", "--format", "xlsx"], ["--bogus"]]) {
       await assert.rejects(exportAudit(...args), (error: { code?: number; stderr?: string }) => {
