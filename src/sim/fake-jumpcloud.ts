@@ -113,6 +113,8 @@ export interface FakeJob {
   /** Records stay pending until this time (ms since epoch). */
   readyAt: number;
   done: boolean;
+  /** When a results read found it ready and applied it (ms since epoch). */
+  completedAt?: number;
   elements: Record<string, unknown>[];
   records: JobRecord[];
 }
@@ -615,6 +617,7 @@ export async function startFakeJumpCloud(options: FakeJumpCloudOptions): Promise
   const completeJob = (job: FakeJob): void => {
     if (job.done) return;
     job.done = true;
+    job.completedAt = Date.now();
     job.elements.forEach((element, i) => {
       const record = job.records[i];
       if (record) applyElement(element, record);

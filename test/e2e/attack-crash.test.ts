@@ -372,7 +372,9 @@ describe("attack: kill -9 and restart on the same database", () => {
   });
 
   it("killed after a bulk approval: every row is applied once after restart", async () => {
-    await setup({}, { BATCH_WINDOW_MS: "3000", BATCH_MAX_SIZE: "2" });
+    // The batch window keeps the rows queued until well after the kill (a full batch would go out
+    // at once, and a PATCH on the wire at kill time is the documented resend window).
+    await setup({}, { BATCH_WINDOW_MS: "6000" });
     const bot = await boot();
     const people = [PEOPLE.alice, PEOPLE.bob, PEOPLE.approver2];
     await submitBulk(bot, ["email,department", ...people.map((p) => `${p.email},Crash Bulk`)].join("\n"));

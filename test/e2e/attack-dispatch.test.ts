@@ -199,12 +199,13 @@ describe("attack: dispatch", () => {
       approvedSeq.map(async (id) => (await env?.app.store.getRequest(id))?.changes[0]?.newValue),
     );
     assert.deepEqual(titles, expected);
-    // Never two calls for her in flight: each PATCH after the previous job's final results were read.
-    const bulk = env.jc.calls.filter((c) => c.route === "bulk");
+    // Never two calls for her in flight: each PATCH after the previous job's results were final
+    // (the fake completes a job when a results read finds it ready; the bot can know no sooner).
+    const bulk = env.jc.bulkCalls;
     for (let i = 1; i < bulk.length; i++) {
-      const finalRead = env.jc.calls.find((c) => c.route === "results" && c.at >= (bulk[i - 1]?.at ?? 0) + 80);
+      const previous = env.jc.jobs.get(bulk[i - 1]?.jobId ?? "");
       assert.ok(
-        finalRead && (bulk[i]?.at ?? 0) >= finalRead.at,
+        previous?.completedAt !== undefined && (bulk[i]?.at ?? 0) >= previous.completedAt,
         `PATCH ${i} left before PATCH ${i - 1}'s results were final`,
       );
     }
