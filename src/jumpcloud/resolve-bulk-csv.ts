@@ -9,9 +9,10 @@ import type { JumpCloudClient } from "./jumpcloud-client.js";
  */
 export async function resolveBulkCsv(csv: BulkCsv, jumpcloud: JumpCloudClient): Promise<BulkDiff> {
   const field = csv.identity === "id" ? "_id" : csv.identity;
+  // Rows that give no value need no user: they are only counted.
   const users = await jumpcloud.lookupUsers(
     field,
-    csv.rows.map((r) => r.identity),
+    csv.rows.filter((r) => Object.keys(r.values).length > 0).map((r) => r.identity),
   );
   const emails = emailsToLookUp(csv);
   // With an email column the users are already known by email: look up only the others.

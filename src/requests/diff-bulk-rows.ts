@@ -8,8 +8,10 @@ export type FoundUsers = ReadonlyMap<string, readonly JcUser[]>;
 
 export interface BulkDiff {
   rows: RequestRow[];
-  /** Lines of rows that match JumpCloud already. */
+  /** Rows that match JumpCloud already. */
   skipped: number[];
+  /** Rows that give no value at all (every field cell empty). */
+  empty: number[];
   errors: BulkError[];
 }
 
@@ -21,12 +23,17 @@ export interface BulkDiff {
 export function diffBulkRows(csv: BulkCsv, found: { users: FoundUsers; byEmail: FoundUsers }): BulkDiff {
   const rows: RequestRow[] = [];
   const skipped: number[] = [];
+  const empty: number[] = [];
   const errors: BulkError[] = [];
   const column = csv.identity;
   const rowOfUser = new Map<string, number>();
   const rowOfNewEmail = new Map<string, number>();
 
   for (const line of csv.rows) {
+    if (Object.keys(line.values).length === 0) {
+      empty.push(line.row);
+      continue;
+    }
     const matches = found.users.get(identityKey(line.identity)) ?? [];
     if (matches.length !== 1) {
       errors.push({
@@ -101,7 +108,7 @@ export function diffBulkRows(csv: BulkCsv, found: { users: FoundUsers; byEmail: 
     );
     rows.push({ row: line.row, userId: user._id, label: line.identity, changes });
   }
-  return { rows, skipped, errors };
+  return { rows, skipped, empty, errors };
 }
 
 /** The emails a CSV needs looked up besides its identities: managers, and new emails (to be free). */

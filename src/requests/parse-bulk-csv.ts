@@ -75,26 +75,32 @@ export function parseBulkCsv(text: string, policy: FieldPolicy): BulkCsv {
       bom: true,
       delimiter: delimiterOf(text),
       relax_column_count: true,
-      // Blank lines of text go; a row of empty cells (",,,") is numbered like a spreadsheet row.
-      skip_empty_lines: true,
+      // Blank lines are kept here (and skipped below) so rows keep their spreadsheet numbers.
+      skip_empty_lines: false,
     }) as string[][];
   } catch (error) {
     const line = error instanceof CsvError ? (error as CsvError & { lines?: number }).lines : undefined;
     const reason = error instanceof CsvError ? csvProblem(error.code) : "it is not valid CSV";
     return empty([{ message: `The CSV could not be read${line ? ` (near line ${line})` : ""}: ${reason}.` }]);
   }
-  const [headerCells, ...dataCells] = records;
-  if (!headerCells) return empty([{ message: "The CSV is empty: give a header row and at least one row." }]);
-  const data = dataCells
-    .map((record, i) => ({ record, row: i + 2 }))
-    .filter(({ record }) => record.some((cell) => cell.trim() !== ""));
+  const blank = (record: string[]) => record.every((cell) => cell.trim() === "");
+  // The header is the first line with something in it; every line counts as a row, as in a sheet.
+  const start = records.findIndex((record) => !blank(record));
+  const headerCells = records[start];
+  if (start < 0 || !headerCells) {
+    return empty([{ message: "The CSV is empty: give a header row and at least one row." }]);
+  }
+  const data = records
+    .slice(start + 1)
+    .map((record, i) => ({ record, row: start + i + 2 }))
+    .filter(({ record }) => !blank(record));
 
   const names = headerCells.map((h) => h.trim());
   const first = (names[0] ?? "").toLowerCase().replace(/^_id$/, "id");
   if (!IDENTITY_COLUMNS.includes(first as IdentityColumn)) {
     return empty([
       {
-        row: 1,
+        row: start + 1,
         column: names[0] ?? "",
         message: "The first column must name the user: id, email or username.",
       },
@@ -111,23 +117,23 @@ export function parseBulkCsv(text: string, policy: FieldPolicy): BulkCsv {
       keyAt.push(undefined);
       return;
     }
+    const header = start + 1;
     if (!key) {
+      // The first unknown column says which ones are allowed; the others just say where.
+      const first = !errors.some((e) => e.message.startsWith("Unknown column"));
       errors.push({
-        row: 1,
+        row: header,
         column: name,
-        message: `Unknown column (column ${i + 2}).`,
+        message: `Unknown column (column ${i + 2}).${first ? ` Allowed after "${names[0]}": ${bulkColumns(policy).join(", ")}; keys or labels, any case.` : ""}`,
       });
     } else if (!allowed(key)) {
-      errors.push({ row: 1, column: name, message: "This field may not be changed by the bot." });
+      errors.push({ row: header, column: name, message: "This field may not be changed by the bot." });
     } else if (fields.includes(key)) {
-      errors.push({ row: 1, column: name, message: "This field has two columns." });
+      errors.push({ row: header, column: name, message: "This field has two columns." });
     }
     keyAt.push(key && !fields.includes(key) && allowed(key) ? key : undefined);
     if (key && allowed(key) && !fields.includes(key)) fields.push(key);
   });
-  if (errors.some((e) => e.message.startsWith("Unknown column"))) {
-    errors.push({ message: `Allowed columns after "${names[0]}": ${bulkColumns(policy).join(", ")}.` });
-  }
   if (errors.length === 0 && fields.length === 0) {
     errors.push({ message: `No field to change: add columns after "${names[0]}", e.g. department or jobTitle.` });
   }
@@ -137,7 +143,11 @@ export function parseBulkCsv(text: string, policy: FieldPolicy): BulkCsv {
       message: `At most ${BULK_MAX_ROWS.toLocaleString("en-US")} rows per request; this CSV has ${data.length.toLocaleString("en-US")}. Split it.`,
     });
   }
-  if (errors.length > 0) return { identity, fields, rows: [], errors };
+  // Header problems do not hide the rows' own: the known columns are still checked, so one
+  // round of fixes is enough. (No rows, too many rows or no field at all stop here.)
+  if (data.length === 0 || data.length > BULK_MAX_ROWS || fields.length === 0) {
+    return { identity, fields, rows: [], errors };
+  }
 
   const rows: BulkCsvRow[] = [];
   const seen = new Map<string, number>();

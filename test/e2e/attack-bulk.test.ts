@@ -366,7 +366,10 @@ describe("attack: a 5,000-row uploaded CSV", () => {
     assert.equal(answer.json?.response_action, "update");
     const update = await env.slack.waitFor(
       "views.update",
-      (c) => env.slack.calls.indexOf(c) >= seen && c.args.view_id === form.viewId,
+      (c) =>
+        env.slack.calls.indexOf(c) >= seen &&
+        c.args.view_id === form.viewId &&
+        (c.args.view as { callback_id?: string }).callback_id !== ids.checkingModal.callbackId,
       45_000,
     );
     assert.equal(update.response.ok, true, JSON.stringify(update.response));

@@ -148,13 +148,13 @@ describe("bulk requests from a CSV, end to end", () => {
     assert.equal(first.answer.json?.response_action, "errors");
     assert.deepEqual(Object.keys(first.answer.json?.errors ?? {}), [ids.bulkModal.csvBlock]);
     assert.match(first.ok ? "" : first.problems, /Row 1, column "dept": Unknown column \(column 2\)/);
-    assert.match(first.ok ? "" : first.problems, /Allowed columns after "email": .*department/);
+    assert.match(first.ok ? "" : first.problems, /Unknown column \(column 2\)\. Allowed after "email": .*department/);
 
     const many = ["email,phone.work", ...Array.from({ length: 12 }, (_, i) => `u${i}@x.com,abc`)].join("\n");
     const second = await env.bulk("admin", { csv: many });
     const text = second.ok ? "" : second.problems;
     assert.match(text, /^12 problems:\nRow 2, column "phone\.work": Use digits/);
-    assert.match(text, /…and 7 more\.$/);
+    assert.match(text, /…and 2 more\.$/);
 
     const neither = await env.bulk("admin", { csv: "  " });
     assert.deepEqual(neither.answer.json?.errors, {
@@ -199,7 +199,7 @@ describe("bulk requests from a CSV, end to end", () => {
   it("a CSV that changes nothing is refused with the count", async () => {
     const outcome = await env.bulk("admin", { csv: `email,jobTitle\n${PEOPLE.bob.email},Builder\n` });
     assert.equal(outcome.ok, false);
-    assert.match(outcome.ok ? "" : outcome.problems, /Nothing to change: all 1 row already match JumpCloud/);
+    assert.match(outcome.ok ? "" : outcome.problems, /Nothing to change: 1 row already matches JumpCloud\./);
   });
 
   it("only admins: the command and a forged submission are refused", async () => {

@@ -368,10 +368,14 @@ export async function startTestEnv(
         return { ok: false, answer, problems: Object.values(answer.json.errors ?? {}).join("\n") };
       }
       if (answer.json?.response_action !== "update") throw new Error(`unexpected answer ${JSON.stringify(answer)}`);
-      // The check ends with a views.update of this modal: the receipt or the form with problems.
+      // The check ends with a views.update of this modal: the receipt or the form with problems
+      // (an upload first updates the "Checking…" text with its row count).
       const update = await slack.waitFor(
         "views.update",
-        (c) => slack.calls.indexOf(c) >= seen && c.args.view_id === form.viewId,
+        (c) =>
+          slack.calls.indexOf(c) >= seen &&
+          c.args.view_id === form.viewId &&
+          (c.args.view as { callback_id?: string }).callback_id !== ids.checkingModal.callbackId,
         60_000,
       );
       const view = update.args.view as OpenedForm["view"];

@@ -54,13 +54,30 @@ describe("parseBulkCsv", () => {
     assert.deepEqual(parsed.fields, ["jobTitle", "phone.work", "attributes.costCode", "manager"]);
   });
 
-  it("unknown and duplicate columns name the column and list the allowed ones once", () => {
+  it("unknown and duplicate columns name the column; the first lists the allowed ones", () => {
     assert.deepEqual(problems("email,dept,department,Department,salary\na@x.com,1,2,3,4\n"), [
-      'Row 1, column "dept": Unknown column (column 2).',
+      'Row 1, column "dept": Unknown column (column 2). Allowed after "email": firstname, middlename, lastname, displayname, jobTitle, department, location, phone.work, phone.mobile, email, username, alternateEmail, employeeIdentifier, employeeType, company, costCenter, manager, attributes.<name>; keys or labels, any case.',
       'Row 1, column "Department": This field has two columns.',
       'Row 1, column "salary": Unknown column (column 5).',
-      'Allowed columns after "email": firstname, middlename, lastname, displayname, jobTitle, department, location, phone.work, phone.mobile, email, username, alternateEmail, employeeIdentifier, employeeType, company, costCenter, manager, attributes.<name>.',
     ]);
+  });
+
+  it("header problems do not hide the rows' own problems (one round of fixes)", () => {
+    assert.deepEqual(problems("email,phone.mobile,dept\na@x.com,abc,x\na@x.com,,\n").slice(1), [
+      'Row 2, column "phone.mobile": Use digits, spaces and + - ( ) . only, 3 to 30 characters.',
+      'Row 3, column "email": Same user as row 2.',
+    ]);
+  });
+
+  it("blank lines count as rows, as in a spreadsheet (also before the header)", () => {
+    assert.deepEqual(problems("email,phone.work\na@x.com,1\n\nb@x.com,bad!\n"), [
+      'Row 2, column "phone.work": Use digits, spaces and + - ( ) . only, 3 to 30 characters.',
+      'Row 4, column "phone.work": Use digits, spaces and + - ( ) . only, 3 to 30 characters.',
+    ]);
+    assert.deepEqual(
+      parseBulkCsv("\n\nemail,department\na@x.com,D\n", POLICY).rows.map((r) => r.row),
+      [4],
+    );
   });
 
   it("fields outside the policy are refused", () => {
@@ -141,6 +158,15 @@ function user(n: number, extra: Partial<JcUser> = {}): JcUser {
 }
 
 describe("diffBulkRows", () => {
+  it("rows that give no value are counted apart, without a lookup", () => {
+    const parsed = parseBulkCsv("email,department\nu1@x.com,\nu2@x.com,Ops\n", POLICY);
+    const diff = diffBulkRows(parsed, {
+      users: new Map([["u2@x.com", [user(2, { department: "Ops" })]]]),
+      byEmail: new Map(),
+    });
+    assert.deepEqual([diff.empty, diff.skipped, diff.errors, diff.rows], [[2], [3], [], []]);
+  });
+
   it("an email column after the email identity changes the email (identified by the old one)", () => {
     const parsed = parseBulkCsv("email,email\nold@x.com,new@x.com\n", POLICY);
     assert.deepEqual(parsed.errors, []);

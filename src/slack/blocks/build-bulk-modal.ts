@@ -28,7 +28,7 @@ export function buildBulkModal(input: BulkModalInput): ModalView {
   const m = ids.bulkModal;
   const problems = input.problems;
   const problemBlock = (where: "csv" | "file"): KnownBlock[] =>
-    problems && problems.input === where ? [sectionBlock(formatProblems(problems.lines))] : [];
+    problems && problems.input === where ? problemSections(problems.lines).map(sectionBlock) : [];
   const csv = input.csv && input.csv.length <= CSV_INPUT_MAX ? input.csv : undefined;
   const blocks: KnownBlock[] = [
     sectionBlock("*Change many JumpCloud users at once.* Paste a CSV or upload a CSV file (one of the two)."),
@@ -89,9 +89,42 @@ export function buildBulkModal(input: BulkModalInput): ModalView {
   };
 }
 
+/** Sections of problems under the input: enough for about a hundred, then a count. */
+const PROBLEM_SECTIONS = 5;
+const SECTION_MAX = 2900;
+
+/** The problems as up to PROBLEM_SECTIONS section texts: a title, the first ones, the count left. */
+export function problemSections(lines: readonly string[]): string[] {
+  const title = problemsTitle(lines.length);
+  const bullets = lines.map((l) => `• ${escapeAndTruncate(l, 300)}`);
+  const sections: string[] = [];
+  let at = 0;
+  while (at < bullets.length && sections.length < PROBLEM_SECTIONS) {
+    const last = sections.length === PROBLEM_SECTIONS - 1;
+    const room = SECTION_MAX - (sections.length === 0 ? title.length : 0);
+    const kept: string[] = [];
+    let length = 0;
+    // Leave room for "…and N more" in the last section.
+    const limit = last ? room - 40 : room;
+    while (at < bullets.length && length + (bullets[at]?.length ?? 0) + 1 <= limit) {
+      length += (bullets[at]?.length ?? 0) + 1;
+      kept.push(bullets[at] ?? "");
+      at++;
+    }
+    if (kept.length === 0) break;
+    if (last && at < bullets.length) kept.push(`…and ${(bullets.length - at).toLocaleString("en-US")} more`);
+    sections.push((sections.length === 0 ? title : "") + kept.join("\n"));
+  }
+  return sections.length > 0 ? sections : [title];
+}
+
+function problemsTitle(count: number): string {
+  return `:warning: *${count === 1 ? "1 problem" : `${count.toLocaleString("en-US")} problems`}*: fix the CSV and send again.\n`;
+}
+
 /** `:warning: N problems…` and the first ones, escaped, within one section. */
 export function formatProblems(lines: readonly string[], max = 2900): string {
-  const title = `:warning: *${lines.length === 1 ? "1 problem" : `${lines.length.toLocaleString("en-US")} problems`}*: fix the CSV and send again.\n`;
+  const title = problemsTitle(lines.length);
   return (
     title +
     fitLines(

@@ -10,7 +10,7 @@ export const plural = (count: number, one: string, many = `${one}s`) => `${n(cou
 /** Room for the field names in a summary line; the rest is counted. */
 const FIELDS_MAX = 1500;
 
-/** `*120 users* · fields: Department, Job title · 3 rows skipped (already as asked)`. */
+/** `*120 users* · fields: Department, Job title · 3 rows skipped (nothing to change)`. */
 export function formatBulkSummary(bulk: BulkSummary): string {
   const names = bulk.fields.map((f) => escapeAndTruncate(fieldLabel(f), 100));
   let fields = names.join(", ");
@@ -23,7 +23,7 @@ export function formatBulkSummary(bulk: BulkSummary): string {
     fields = `${kept.join(", ")} and ${n(names.length - kept.length)} more`;
   }
   const parts = [`*${plural(bulk.users, "user")}*`, `${bulk.fields.length === 1 ? "field" : "fields"}: ${fields}`];
-  if (bulk.skippedRows > 0) parts.push(`${plural(bulk.skippedRows, "row")} skipped (already as asked)`);
+  if (bulk.skippedRows > 0) parts.push(`${plural(bulk.skippedRows, "row")} skipped (nothing to change)`);
   return parts.join(" · ");
 }
 

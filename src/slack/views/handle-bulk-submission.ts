@@ -14,6 +14,7 @@ import {
   formatProblems,
   type ModalView,
   plural,
+  truncate,
 } from "../blocks/index.js";
 import type { ListenerDeps } from "../deps.js";
 import { downloadSlackFile, MAX_CSV_BYTES, type SlackFileRef } from "../download-slack-file.js";
@@ -23,7 +24,9 @@ import { draftMetadata, parseMetadata } from "../view-state.js";
 type Args = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
 /** Problems listed in the `errors` answer; the modal shows them under the input. */
-const ERRORS_SHOWN = 5;
+const ERRORS_SHOWN = 10;
+/** Kept short: Slack shows the `errors` text in a small space under the input. */
+const ERRORS_TEXT_MAX = 2000;
 
 interface Submission {
   draftId: string;
@@ -143,12 +146,19 @@ async function checkAndStore(s: Submission, client: WebClient, deps: ListenerDep
       });
       csv = parseBulkCsv(text, deps.policy);
       if (csv.errors.length > 0) return await retry(csv.errors.map(describeBulkError));
+      // Now the size is known: say it, as for a pasted CSV (best effort; closed is fine).
+      await client.views
+        .update({
+          view_id: s.viewId,
+          view: buildCheckingModal(
+            `Checking ${plural(csv.rows.length, "row")} of ${escapeAndTruncate(source, 200)} against JumpCloud…`,
+          ),
+        })
+        .catch(() => undefined);
     }
     const diff = await resolveBulkCsv(csv, deps.jumpcloud);
     if (diff.errors.length > 0) return await retry(diff.errors.map(describeBulkError));
-    if (diff.rows.length === 0) {
-      return await retry([`Nothing to change: all ${plural(diff.skipped.length, "row")} already match JumpCloud.`]);
-    }
+    if (diff.rows.length === 0) return await retry([nothingToChange(diff.skipped.length, diff.empty.length)]);
     const fields = csv.fields.filter((f) => diff.rows.some((r) => r.changes.some((c) => c.field === f)));
     const submittedAt = deps.clock.now().toISOString();
     const request = await deps.store.createRequest(
@@ -161,7 +171,13 @@ async function checkAndStore(s: Submission, client: WebClient, deps: ListenerDep
         targetSlackId: null,
         reason: s.reason,
         changes: [],
-        bulk: { users: diff.rows.length, fields, skippedRows: diff.skipped.length, identity: csv.identity, source },
+        bulk: {
+          users: diff.rows.length,
+          fields,
+          skippedRows: diff.skipped.length + diff.empty.length,
+          identity: csv.identity,
+          source,
+        },
         rows: diff.rows,
       },
       submittedAt,
@@ -213,8 +229,20 @@ async function show(
   }
 }
 
+function nothingToChange(matching: number, empty: number): string {
+  const parts = [
+    matching > 0 ? `${plural(matching, "row")} already ${matching === 1 ? "matches" : "match"} JumpCloud` : "",
+    empty > 0
+      ? `${plural(empty, "row")} ${empty === 1 ? "gives" : "give"} no value (an empty cell leaves a field unchanged)`
+      : "",
+  ].filter(Boolean);
+  return `Nothing to change: ${parts.join(", ")}.`;
+}
+
 function errorSummary(lines: readonly string[]): string {
   const shown = lines.slice(0, ERRORS_SHOWN).join("\n");
   const more = lines.length - ERRORS_SHOWN;
-  return more > 0 ? `${plural(lines.length, "problem")}:\n${shown}\n…and ${more.toLocaleString("en-US")} more.` : shown;
+  const text =
+    more > 0 ? `${plural(lines.length, "problem")}:\n${shown}\n…and ${more.toLocaleString("en-US")} more.` : shown;
+  return truncate(text, ERRORS_TEXT_MAX);
 }
