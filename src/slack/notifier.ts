@@ -220,7 +220,10 @@ export class Notifier {
           if (!request.bulk) break;
           const failed = items.filter((i) => i.state === "failed" || i.state === "unknown").length;
           const applied = items.filter((i) => i.state === "applied").length;
-          const counts = `Request #${request.id} finished: ${plural(applied, "user")} applied, ${plural(failed, "user")} not applied.`;
+          const counts =
+            failed === 0
+              ? `Request #${request.id} finished: all ${plural(applied, "user")} applied.`
+              : `Request #${request.id} finished: ${plural(applied, "user")} applied, ${plural(failed, "user")} not applied.`;
           if (failed === 0) {
             await client.chat.postMessage({ ...this.thread(request), text: `:white_check_mark: ${counts}` });
           } else {

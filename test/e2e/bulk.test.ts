@@ -108,7 +108,7 @@ describe("bulk requests from a CSV, end to end", () => {
       "chat.postMessage",
       (c) => c.args.thread_ts === posted.ts && /finished/.test(String(c.args.text)),
     );
-    assert.match(String(thread.args.text), /2 users applied, 0 users not applied/);
+    assert.match(String(thread.args.text), /finished: all 2 users applied\./);
     const dm = await slack.waitFor(
       "chat.postMessage",
       (c) => c.args.channel === PEOPLE.admin.slackId && /applied/.test(String(c.args.text)),

@@ -982,6 +982,10 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         response_url: service.responseUrl(),
       });
     }
+    if (path === "/__sim/uploads" && req.method === "GET") {
+      // The files the bot uploaded (diff, failed rows), with their content.
+      return sendJson(res, 200, uploads);
+    }
     if (path === "/__sim/files" && req.method === "POST") {
       // `slack-send bulk`: a file as if a user picked it in a modal's file upload.
       return sendJson(res, 200, service.hostFile(url.searchParams.get("name") ?? "upload.csv", raw));

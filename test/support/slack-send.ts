@@ -54,7 +54,7 @@ if (what === "command") {
   const viewsBefore = ((await (await fetch(`${sim}/__sim/views`)).json()) as unknown[]).length;
   const t = await trigger();
   const answer = await sendSlashCommand(bot, secret, { user_id: userId, text: rest.join(" "), ...t });
-  console.log(answer.status, answer.body || "(empty ack)");
+  showAck(answer, "(empty ack)");
   await showEphemerals();
   await showForm(viewsBefore);
 } else if (what === "approve" || what === "deny") {
@@ -220,7 +220,7 @@ if (what === "command") {
   if (ack?.response_action === "errors") {
     console.log(`problems shown in the form:\n${Object.values(ack.errors ?? {}).join("\n")}`);
   } else {
-    console.log(answer.status, answer.body || "(empty ack)");
+    showAck(answer, "(empty ack)");
     // The check runs after the answer: wait for the bot's views.update (receipt or problems).
     const before = JSON.stringify(modal.view);
     for (let waited = 0; waited < 120_000; waited += 500) {
@@ -234,6 +234,16 @@ if (what === "command") {
   }
 } else {
   fail("usage: slack-send command|submit|approve|deny|bulk <userId> …");
+}
+
+/** The bot's answer to a request, as a person would read it (not raw JSON). */
+function showAck(answer: { status: number; body: string; json?: unknown }, empty: string): void {
+  const json = answer.json as { text?: string; blocks?: unknown; view?: { blocks?: unknown } } | undefined;
+  if (!answer.body) console.log(answer.status, empty);
+  else if (json?.view) console.log(answer.status, `modal: ${textOf(json.view.blocks)}`);
+  else if (json?.blocks) console.log(answer.status, textOf(json.blocks));
+  else if (json?.text) console.log(answer.status, json.text);
+  else console.log(answer.status, answer.body);
 }
 
 /** Replies only the clicker sees would otherwise be invisible here: print them. */

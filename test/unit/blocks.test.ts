@@ -713,7 +713,15 @@ describe("bulk requests: every message and modal stays within Slack's limits, wh
     }
   }
 
-  it("progress counts calls sent, applied, failed and waiting", () => {
+  it("status <id> of a partly applied bulk request lists what was not applied and where the CSV is", () => {
+    const message = buildStatusMessage([decided("partially_applied", { kind: "bulk", bulk })], items);
+    assert.deepEqual(messageProblems(message), []);
+    assertNoRawUserMarkup(message.blocks, message.text);
+    assert.match(allText(message.blocks), /\*Not applied\*/);
+    assert.match(allText(message.blocks), /as a CSV to fix and send again, are in the approval message's thread/);
+  });
+
+    it("progress counts calls sent, applied, failed and waiting", () => {
     const message = buildApprovalMessage(decided("submitted", { kind: "bulk", bulk }), items, {
       firstRows: rows,
       batchMaxSize: 100,

@@ -106,7 +106,13 @@ export function buildRequestDm(
           ),
         );
       }
-      blocks.push(contextBlock("Nothing else was changed. Ask IT if you are unsure what to do next."));
+      blocks.push(
+        contextBlock(
+          bulk
+            ? "Rows not listed were applied. Fix the failed rows and send them again with `/jc-update bulk`."
+            : "Nothing else was changed. Ask IT if you are unsure what to do next.",
+        ),
+      );
       return { text: `Your JumpCloud update request ${n} ${failed ? "failed" : "was partly applied"}`, blocks };
     }
     default: {

@@ -1,8 +1,9 @@
-import type { RequestRecord } from "../../requests/types.js";
+import type { ItemRecord, RequestRecord } from "../../requests/types.js";
 import { escapeAndTruncate } from "./escape-and-truncate.js";
 import { formatBulkSummary, plural } from "./format-bulk.js";
 import { formatChanges, pluralChanges } from "./format-changes.js";
 import { formatDate } from "./format-date.js";
+import { formatItemOutcomes } from "./format-item-outcomes.js";
 import { formatNote } from "./format-note.js";
 import { contextBlock, sectionBlock } from "./mrkdwn.js";
 import type { KnownBlock, SlackMessage } from "./slack-types.js";
@@ -15,7 +16,10 @@ const MAX_SHOWN = 45;
  * The requester's recent requests (ephemeral answer to `/jc-update status [id]`): number, target,
  * state, date and number of changes; a single request is shown with its changes.
  */
-export function buildStatusMessage(requests: readonly RequestRecord[]): SlackMessage {
+export function buildStatusMessage(
+  requests: readonly RequestRecord[],
+  items: readonly ItemRecord[] = [],
+): SlackMessage {
   if (requests.length === 0) {
     return { text: "You have no requests yet.", blocks: [sectionBlock("You have no requests yet.")] };
   }
@@ -29,6 +33,13 @@ export function buildStatusMessage(requests: readonly RequestRecord[]): SlackMes
     blocks.push(sectionBlock(only.bulk ? formatBulkSummary(only.bulk) : formatChanges(only.changes, 2900)));
     if (only.decisionNote?.trim()) blocks.push(contextBlock(`Note: ${escapeAndTruncate(only.decisionNote, 1500)}`));
     if (only.statusNote?.trim()) blocks.push(contextBlock(formatNote(only.statusNote, 1500)));
+    const outcomes = formatItemOutcomes(only, items, 2500);
+    if (outcomes) {
+      const where = only.bulk
+        ? "\nAll of them, as a CSV to fix and send again, are in the approval message's thread."
+        : "";
+      blocks.push(sectionBlock(`*Not applied*\n${outcomes}${where}`));
+    }
   }
   if (requests.length > shown.length) {
     blocks.push(contextBlock(`…and ${requests.length - shown.length} older requests not shown.`));

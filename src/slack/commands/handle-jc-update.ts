@@ -43,7 +43,7 @@ export function handleJcUpdate(deps: ListenerDeps) {
           });
           return;
         }
-        await ack({ response_type: "ephemeral", ...buildStatusMessage([one]) });
+        await ack({ response_type: "ephemeral", ...buildStatusMessage([one], await deps.store.listItems(one.id)) });
         return;
       }
       await ack({
