@@ -100,12 +100,14 @@ export function handleBulkSubmission(deps: ListenerDeps) {
       ),
     });
     // Recorded so that a restart in the middle tells the admin rather than leaving them waiting.
-    await deps.store.startBulkCheck({
-      draftId: submission.draftId,
-      requesterId: submission.requesterId,
-      viewId: submission.viewId,
-      startedAt: deps.clock.now().toISOString(),
-    });
+    await deps.store
+      .startBulkCheck({
+        draftId: submission.draftId,
+        requesterId: submission.requesterId,
+        viewId: submission.viewId,
+        startedAt: deps.clock.now().toISOString(),
+      })
+      .catch((error) => deps.logger.warn({ err: errorMessage(error) }, "could not record a bulk check"));
     try {
       await checkAndStore(submission, client, deps);
     } finally {
