@@ -8,8 +8,7 @@ import { diffBulkRows } from "../../src/requests/diff-bulk-rows.js";
 import { DEFAULT_ADMIN_FIELDS, DEFAULT_SELF_SERVICE_FIELDS } from "../../src/requests/fields.js";
 import { describeBulkError, parseBulkCsv } from "../../src/requests/parse-bulk-csv.js";
 import type { BulkSummary, ItemRecord, JcUser } from "../../src/requests/types.js";
-import { formatProblems } from "../../src/slack/blocks/build-bulk-modal.js";
-import { formatBulkRows, formatBulkSummary } from "../../src/slack/blocks/format-bulk.js";
+import { formatBulkRows, formatBulkSummary, formatProblems } from "../../src/slack/blocks/index.js";
 import { sectionBlock } from "../../src/slack/blocks/mrkdwn.js";
 
 const policy = { selfService: DEFAULT_SELF_SERVICE_FIELDS, admin: DEFAULT_ADMIN_FIELDS };

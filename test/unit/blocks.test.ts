@@ -721,7 +721,7 @@ describe("bulk requests: every message and modal stays within Slack's limits, wh
     assert.match(allText(message.blocks), /as a CSV to fix and send again, are in the approval message's thread/);
   });
 
-    it("progress counts calls sent, applied, failed and waiting", () => {
+  it("progress counts calls sent, applied, failed and waiting", () => {
     const message = buildApprovalMessage(decided("submitted", { kind: "bulk", bulk }), items, {
       firstRows: rows,
       batchMaxSize: 100,

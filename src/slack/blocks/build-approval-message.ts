@@ -1,7 +1,9 @@
 import type { ItemRecord, RequestRecord, RequestRow } from "../../requests/types.js";
 import { ids } from "../ids.js";
 import { escapeAndTruncate } from "./escape-and-truncate.js";
-import { bulkProgress, formatBulkProgress, formatBulkRows, formatBulkSummary, plural } from "./format-bulk.js";
+import { bulkProgress, formatBulkProgress } from "./format-bulk-progress.js";
+import { formatBulkRows } from "./format-bulk-rows.js";
+import { formatBulkSummary } from "./format-bulk-summary.js";
 import { formatChanges } from "./format-changes.js";
 import { formatDate } from "./format-date.js";
 import { formatItemOutcomes } from "./format-item-outcomes.js";
@@ -9,6 +11,7 @@ import { formatJobIds } from "./format-job-ids.js";
 import { formatNote } from "./format-note.js";
 import { mentionUser } from "./mention-user.js";
 import { contextBlock, headerBlock, mrkdwnText, plainText, sectionBlock } from "./mrkdwn.js";
+import { plural } from "./plural.js";
 import { quoteText } from "./quote-text.js";
 import type { KnownBlock, SlackMessage } from "./slack-types.js";
 import { stateInWords } from "./state-words.js";

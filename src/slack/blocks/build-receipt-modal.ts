@@ -1,5 +1,5 @@
 import type { RequestRecord } from "../../requests/types.js";
-import { formatBulkSummary } from "./format-bulk.js";
+import { formatBulkSummary } from "./format-bulk-summary.js";
 import { formatChanges, SECTION_TEXT_MAX } from "./format-changes.js";
 import { contextBlock, LIMITS, plainText, sectionBlock } from "./mrkdwn.js";
 import type { ModalView } from "./slack-types.js";

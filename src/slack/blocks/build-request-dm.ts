@@ -1,7 +1,7 @@
 import type { ItemRecord, RequestRecord } from "../../requests/types.js";
 import { ids } from "../ids.js";
 import { escapeAndTruncate } from "./escape-and-truncate.js";
-import { formatBulkSummary } from "./format-bulk.js";
+import { formatBulkSummary } from "./format-bulk-summary.js";
 import { formatChanges } from "./format-changes.js";
 import { formatItemOutcomes } from "./format-item-outcomes.js";
 import { mentionUser } from "./mention-user.js";

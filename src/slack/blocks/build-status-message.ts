@@ -1,11 +1,12 @@
 import type { ItemRecord, RequestRecord } from "../../requests/types.js";
 import { escapeAndTruncate } from "./escape-and-truncate.js";
-import { formatBulkSummary, plural } from "./format-bulk.js";
+import { formatBulkSummary } from "./format-bulk-summary.js";
 import { formatChanges, pluralChanges } from "./format-changes.js";
 import { formatDate } from "./format-date.js";
 import { formatItemOutcomes } from "./format-item-outcomes.js";
 import { formatNote } from "./format-note.js";
 import { contextBlock, sectionBlock } from "./mrkdwn.js";
+import { plural } from "./plural.js";
 import type { KnownBlock, SlackMessage } from "./slack-types.js";
 import { stateInWords } from "./state-words.js";
 

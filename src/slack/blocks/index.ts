@@ -1,6 +1,7 @@
 export { buildApprovalMessage } from "./build-approval-message.js";
 export { buildAuthAlertMessage } from "./build-auth-alert-message.js";
-export { buildBulkModal, buildCheckingModal, CSV_INPUT_MAX, formatProblems } from "./build-bulk-modal.js";
+export { buildBulkModal, CSV_INPUT_MAX } from "./build-bulk-modal.js";
+export { buildCheckingModal } from "./build-checking-modal.js";
 export { buildDenyModal } from "./build-deny-modal.js";
 export { buildHelpMessage } from "./build-help-message.js";
 export { buildLoadingModal } from "./build-loading-modal.js";
@@ -12,14 +13,17 @@ export { buildRequestModal, type RequestModalInput } from "./build-request-modal
 export { buildStatusMessage } from "./build-status-message.js";
 export { escapeAndTruncate } from "./escape-and-truncate.js";
 export { escapeMrkdwn } from "./escape-mrkdwn.js";
-export { formatBulkRows, formatBulkSummary, plural } from "./format-bulk.js";
+export { formatBulkRows } from "./format-bulk-rows.js";
+export { formatBulkSummary } from "./format-bulk-summary.js";
 export { formatChanges, pluralChanges } from "./format-changes.js";
 export { formatDate } from "./format-date.js";
 export { formatItemOutcomes } from "./format-item-outcomes.js";
 export { formatNote } from "./format-note.js";
+export { formatProblems } from "./format-problems.js";
 export { EMPTY_VALUE, formatValue } from "./format-value.js";
 export { mentionUser } from "./mention-user.js";
 export { LIMITS } from "./mrkdwn.js";
+export { plural } from "./plural.js";
 export type { KnownBlock, ModalView, SlackMessage } from "./slack-types.js";
 export { stateInWords } from "./state-words.js";
 export { ELLIPSIS, truncate } from "./truncate.js";
