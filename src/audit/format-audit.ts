@@ -36,7 +36,10 @@ function cells(row: AuditExportRow): string[] {
 }
 
 export function formatAuditCsv(rows: readonly AuditExportRow[]): string {
-  return stringify([[...COLUMNS], ...rows.map((r) => cells(r).map(neutraliseCell))], { record_delimiter: "\r\n" });
+  return stringify([[...COLUMNS], ...rows.map((r) => cells(r).map(neutraliseCell))], {
+    bom: true,
+    record_delimiter: "\r\n",
+  });
 }
 
 export function formatAuditJson(rows: readonly AuditExportRow[]): string {
@@ -62,6 +65,7 @@ const ITEM_COLUMNS = [
   "state",
   "updated_at",
   "message",
+  "job_id",
 ] as const;
 
 /** One line per field changed for one user: who asked, who approved, what, and what became of it. */
@@ -76,17 +80,18 @@ function itemLines(row: ItemExportRow): string[][] {
     row.userId,
     row.label,
     c.field,
-    c.oldValue,
+    c.oldDisplay && c.oldValue ? `${c.oldDisplay} (${c.oldValue})` : c.oldValue,
     c.newDisplay ? `${c.newDisplay} (${c.newValue})` : c.newValue,
     row.state,
     row.updatedAt,
     row.message ?? "",
+    row.jobId ?? "",
   ]);
 }
 
 export function formatItemsCsv(rows: readonly ItemExportRow[]): string {
   const lines = rows.flatMap(itemLines).map((cells) => cells.map(neutraliseCell));
-  return stringify([[...ITEM_COLUMNS], ...lines], { record_delimiter: "\r\n" });
+  return stringify([[...ITEM_COLUMNS], ...lines], { bom: true, record_delimiter: "\r\n" });
 }
 
 export function formatItemsJson(rows: readonly ItemExportRow[]): string {

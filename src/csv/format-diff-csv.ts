@@ -12,7 +12,9 @@ export function formatDiffCsv(identity: IdentityColumn, rows: readonly RequestRo
   for (const row of rows) {
     for (const change of row.changes) {
       const after = change.newDisplay ? `${change.newDisplay} (${change.newValue})` : change.newValue;
-      lines.push([String(row.row), row.label, row.userId, change.field, change.oldValue, after]);
+      const before =
+        change.oldDisplay && change.oldValue ? `${change.oldDisplay} (${change.oldValue})` : change.oldValue;
+      lines.push([String(row.row), row.label, row.userId, change.field, before, after]);
     }
   }
   return stringify(

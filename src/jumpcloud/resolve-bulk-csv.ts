@@ -1,4 +1,4 @@
-import { type BulkDiff, diffBulkRows, emailsToLookUp } from "../requests/diff-bulk-rows.js";
+import { type BulkDiff, currentManagerIds, diffBulkRows, emailsToLookUp } from "../requests/diff-bulk-rows.js";
 import type { BulkCsv } from "../requests/parse-bulk-csv.js";
 import type { JcUser } from "../requests/types.js";
 import type { JumpCloudClient } from "./jumpcloud-client.js";
@@ -23,5 +23,12 @@ export async function resolveBulkCsv(csv: BulkCsv, jumpcloud: JumpCloudClient): 
     ...emails.filter((e) => known.has(e)).map((e) => [e, known.get(e) ?? []] as const),
     ...more,
   ]);
-  return diffBulkRows(csv, { users, byEmail });
+  // The managers being replaced, to show them by email: most are among the users already read.
+  const seen = new Map<string, JcUser[]>();
+  for (const list of [...users.values(), ...byEmail.values()]) {
+    for (const user of list) seen.set(user._id.toLowerCase(), [user]);
+  }
+  const unseen = currentManagerIds(csv, users).filter((id) => !seen.has(id.toLowerCase()));
+  const managersById = new Map([...seen, ...(unseen.length > 0 ? await jumpcloud.lookupUsers("_id", unseen) : [])]);
+  return diffBulkRows(csv, { users, byEmail, managersById });
 }

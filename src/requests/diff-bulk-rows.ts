@@ -20,7 +20,10 @@ export interface BulkDiff {
  * (SPEC §5): every row must name exactly one user, no user twice; a manager is given by email
  * and becomes that user's id; a new email must be free. Rows that change nothing are skipped.
  */
-export function diffBulkRows(csv: BulkCsv, found: { users: FoundUsers; byEmail: FoundUsers }): BulkDiff {
+export function diffBulkRows(
+  csv: BulkCsv,
+  found: { users: FoundUsers; byEmail: FoundUsers; managersById?: FoundUsers },
+): BulkDiff {
   const rows: RequestRow[] = [];
   const skipped: number[] = [];
   const empty: number[] = [];
@@ -104,11 +107,31 @@ export function diffBulkRows(csv: BulkCsv, found: { users: FoundUsers; byEmail: 
       continue;
     }
     const changes: Change[] = checked.changes.map((c) =>
-      c.field === "manager" ? { ...c, newDisplay: managerEmail ?? null } : c,
+      c.field === "manager"
+        ? { ...c, newDisplay: managerEmail ?? null, oldDisplay: managerEmailOf(c.oldValue, found.managersById) }
+        : c,
     );
     rows.push({ row: line.row, userId: user._id, label: line.identity, changes });
   }
   return { rows, skipped, empty, errors };
+}
+
+/** The email of a current manager (by JumpCloud id), so people read who is replaced. */
+function managerEmailOf(id: string, byId: FoundUsers | undefined): string | null {
+  const found = id ? (byId?.get(id.toLowerCase()) ?? []) : [];
+  return found.length === 1 ? (found[0]?.email ?? null) || null : null;
+}
+
+/** The current managers' ids of the rows that change the manager (to show them by email). */
+export function currentManagerIds(csv: BulkCsv, users: FoundUsers): string[] {
+  const ids = new Set<string>();
+  for (const row of csv.rows) {
+    if (row.values.manager === undefined) continue;
+    const matches = users.get(identityKey(row.identity)) ?? [];
+    const current = matches.length === 1 && matches[0] ? readField(matches[0], "manager") : "";
+    if (current) ids.add(current);
+  }
+  return [...ids];
 }
 
 /** The emails a CSV needs looked up besides its identities: managers, and new emails (to be free). */

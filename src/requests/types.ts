@@ -40,6 +40,8 @@ export interface Change {
   newSlackUser?: string | null;
   /** Manager from a CSV: the email it was given by, for people to read. */
   newDisplay?: string | null;
+  /** Manager from a CSV: the email of the manager it replaces, for people to read. */
+  oldDisplay?: string | null;
 }
 
 /** Which CSV column named the users of a bulk request. */

@@ -34,12 +34,18 @@ export async function findTarget(
       return pick(await deps.jumpcloud.findUsersByEmail(email, INTERACTIVE_RETRY), `email ${email}`, ref.userId);
     }
     if (ref.kind === "email") {
-      return pick(await deps.jumpcloud.findUsersByEmail(ref.email, INTERACTIVE_RETRY), `email ${ref.email}`, null);
+      return pick(
+        await deps.jumpcloud.findUsersByEmail(ref.email, INTERACTIVE_RETRY),
+        `email ${ref.email}`,
+        null,
+        TYPED,
+      );
     }
     return pick(
       await deps.jumpcloud.findUsersByUsername(ref.username, INTERACTIVE_RETRY),
       `username ${ref.username}`,
       null,
+      TYPED,
     );
   } catch (error) {
     if (error instanceof JumpCloudError) {
@@ -61,9 +67,17 @@ export async function findTarget(
   }
 }
 
-function pick(users: JcUser[], what: string, slackId: string | null): FindTargetResult {
+/** What to do when nobody matches an email or username an admin typed (admins are IT). */
+const TYPED = "Check the spelling, or look the user up in the JumpCloud console.";
+
+function pick(
+  users: JcUser[],
+  what: string,
+  slackId: string | null,
+  notFound = "Ask IT to check the account.",
+): FindTargetResult {
   if (users.length === 0) {
-    return { ok: false, message: `No JumpCloud user has the ${escapeMrkdwn(what)}. Ask IT to check the account.` };
+    return { ok: false, message: `No JumpCloud user has the ${escapeMrkdwn(what)}. ${notFound}` };
   }
   if (users.length > 1) {
     return {

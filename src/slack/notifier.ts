@@ -8,6 +8,7 @@ import type { Logger } from "../logger.js";
 import type { RequestRecord } from "../requests/types.js";
 import type { OutboxRecord, Store } from "../store/store.js";
 import {
+  allOf,
   buildApprovalMessage,
   buildAuthAlertMessage,
   buildReminderMessage,
@@ -222,8 +223,10 @@ export class Notifier {
           const applied = items.filter((i) => i.state === "applied").length;
           const counts =
             failed === 0
-              ? `Request #${request.id} finished: all ${plural(applied, "user")} applied.`
+              ? `Request #${request.id} finished: ${allOf(applied, "user")} applied.`
               : `Request #${request.id} finished: ${plural(applied, "user")} applied, ${plural(failed, "user")} not applied.`;
+          // The same sign as the approval message: :x: when nothing applied.
+          const icon = applied === 0 ? ":x:" : ":warning:";
           if (failed === 0) {
             await client.chat.postMessage({ ...this.thread(request), text: `:white_check_mark: ${counts}` });
           } else {
@@ -231,8 +234,8 @@ export class Notifier {
               filename: `jc-update-${request.id}-failed.csv`,
               title: `Request #${request.id}: rows not applied (${failed})`,
               content: formatFailedRowsCsv(request.bulk, items),
-              comment: `:warning: ${counts} The rows not applied, with JumpCloud's message, are attached: fix them and submit this file again with \`/jc-update bulk\`.`,
-              instead: (max) => `:warning: ${counts} Not applied:\n${formatItemOutcomes(request, items, max)}`,
+              comment: `${icon} ${counts} The rows not applied, with the reason, are attached: fix them and submit this file again with \`/jc-update bulk\`.`,
+              instead: (max) => `${icon} ${counts} Not applied:\n${formatItemOutcomes(request, items, max)}`,
             });
           }
           break;

@@ -298,6 +298,7 @@ export class KyselyStore implements Store {
         "items.state",
         "items.changes",
         "items.message",
+        "items.job_id",
         "items.created_at",
         "items.updated_at",
         "requests.kind",
@@ -318,6 +319,7 @@ export class KyselyStore implements Store {
       state: r.state as ItemState,
       changes: JSON.parse(r.changes ?? "[]") as Change[],
       message: r.message,
+      jobId: r.job_id,
       approvedAt: r.created_at,
       updatedAt: r.updated_at,
     }));
@@ -548,9 +550,26 @@ export class KyselyStore implements Store {
         if (!waiting) {
           await trx.updateTable("requests").set({ status_note: null }).where("id", "=", requestId).execute();
         }
-        const moved = await setState(trx, requestId, "queued", "submit", "system", at, `job ${jobId}`);
+        const bulk = await isBulk(trx, requestId);
+        // A bulk request rides in many calls: each job id is recorded, with how many users it took.
+        const users = bulk
+          ? await trx
+              .selectFrom("items")
+              .select((eb) => eb.fn.countAll<number>().as("n"))
+              .where("batch_id", "=", batchId)
+              .where("request_id", "=", requestId)
+              .executeTakeFirst()
+          : undefined;
+        const detail = users ? `job ${jobId} (${Number(users.n)} users)` : `job ${jobId}`;
+        const moved = await setState(trx, requestId, "queued", "submit", "system", at, detail);
+        if (!moved && bulk) {
+          // Later calls change no state, but every job id must be traceable in the audit trail.
+          const now = await trx.selectFrom("requests").select("state").where("id", "=", requestId).executeTakeFirst();
+          const state = now?.state ?? null;
+          await audit(trx, requestId, "submitted_to_jumpcloud", state, state, "system", at, detail);
+        }
         // A bulk request's message shows progress: every call it rides in updates it.
-        if (moved || (await isBulk(trx, requestId))) await enqueue(trx, requestId, ["update_approval"], at);
+        if (moved || bulk) await enqueue(trx, requestId, ["update_approval"], at);
       }
     });
   }

@@ -106,6 +106,8 @@ export interface ItemExportRow {
   state: ItemState;
   changes: Change[];
   message: string | null;
+  /** The JumpCloud job the change was last sent in; null before it was sent. */
+  jobId: string | null;
   approvedAt: string;
   updatedAt: string;
 }

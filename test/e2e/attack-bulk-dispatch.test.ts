@@ -81,7 +81,7 @@ describe("attack: bulk dispatch and lifecycle", () => {
       cwd: fileURLToPath(new URL("../..", import.meta.url)),
       env: { PATH: process.env.PATH ?? "", DATABASE_URL: databaseUrl, DOTENV_CONFIG_PATH: "/nonexistent" },
     });
-    const rows = (parse(stdout, { columns: true }) as Record<string, string>[]).filter(
+    const rows = (parse(stdout, { bom: true, columns: true }) as Record<string, string>[]).filter(
       (r) => r.request_id === String(outcome.requestId),
     );
     assert.ok(rows.some((r) => r.event === "applied"));
@@ -95,7 +95,7 @@ describe("attack: bulk dispatch and lifecycle", () => {
       cwd: fileURLToPath(new URL("../..", import.meta.url)),
       env: { PATH: process.env.PATH ?? "", DATABASE_URL: databaseUrl, DOTENV_CONFIG_PATH: "/nonexistent" },
     });
-    const changes = (parse(perUser.stdout, { columns: true }) as Record<string, string>[]).filter(
+    const changes = (parse(perUser.stdout, { bom: true, columns: true }) as Record<string, string>[]).filter(
       (r) => r.request_id === String(outcome.requestId),
     );
     assert.deepEqual(
@@ -214,6 +214,13 @@ describe("attack: a 50-call bulk run through 503s and a 429", () => {
       "a user was sent twice",
     );
     assert.deepEqual(env.jc.schemaViolations, []);
+    // Every job the request rode in is in its audit trail, with how many of its users it took.
+    const submits = (await env.app.store.listAudit(id)).filter((a) => a.event === "submitted_to_jumpcloud");
+    assert.deepEqual(
+      submits.map((a) => a.detail).sort(),
+      [...env.jc.jobs.keys()].map((job) => `job ${job} (10 users)`).sort(),
+    );
+    assert.equal(submits.length, 50);
     await waitUntil(
       () =>
         /Applied in JumpCloud: all 500 users/.test(

@@ -49,7 +49,7 @@ describe("audit export (npm run audit)", () => {
 
   it("exports every transition since a date as CSV, formulas neutralised", async () => {
     const { stdout, stderr } = await exportAudit("--since", "2000-01-01");
-    const rows = parse(stdout, { columns: true }) as Record<string, string>[];
+    const rows = parse(stdout, { bom: true, columns: true }) as Record<string, string>[];
     assert.deepEqual(
       rows.map((r) => [r.request_id, r.event, r.actor]),
       [
@@ -95,7 +95,7 @@ describe("audit export (npm run audit)", () => {
 
   it("--per-user: one line per field of each approved user change, with what became of it", async () => {
     const { stdout, stderr } = await exportAudit("--since", "2000-01-01", "--per-user");
-    const rows = parse(stdout, { columns: true }) as Record<string, string>[];
+    const rows = parse(stdout, { bom: true, columns: true }) as Record<string, string>[];
     assert.deepEqual(
       rows.map((r) => [
         r.request_id,
@@ -108,6 +108,7 @@ describe("audit export (npm run audit)", () => {
         r.after,
         r.state,
         r.approved_by,
+        r.job_id,
       ]),
       [
         [
@@ -121,9 +122,11 @@ describe("audit export (npm run audit)", () => {
           "Applied title",
           "applied",
           PEOPLE.approver.slackId,
+          [...env.jc.jobs.keys()][0],
         ],
       ],
     );
+    assert.equal(env.jc.jobs.size, 1);
     assert.match(stderr, /1 approved user changes since/);
     const json = JSON.parse((await exportAudit("--since", "2000-01-01", "--per-user", "--format", "json")).stdout);
     assert.equal(json[0]?.after, "Applied title");

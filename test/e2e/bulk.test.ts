@@ -108,14 +108,14 @@ describe("bulk requests from a CSV, end to end", () => {
       "chat.postMessage",
       (c) => c.args.thread_ts === posted.ts && /finished/.test(String(c.args.text)),
     );
-    assert.match(String(thread.args.text), /finished: all 2 users applied\./);
+    assert.match(String(thread.args.text), /finished: both users applied\./);
     const dm = await slack.waitFor(
       "chat.postMessage",
       (c) => c.args.channel === PEOPLE.admin.slackId && /applied/.test(String(c.args.text)),
     );
     assert.match(textOf(dm.args.blocks), /2 users/);
     const final = await env.approvalMessage(id);
-    assert.match(textOf(final.blocks), /Applied in JumpCloud: all 2 users \(1 call\)/);
+    assert.match(textOf(final.blocks), /Applied in JumpCloud: both users \(1 call\)/);
   });
 
   it("uploaded spreadsheet export (BOM, CRLF, quoted commas): downloaded with the bot token, checked, stored", async () => {
@@ -196,6 +196,58 @@ describe("bulk requests from a CSV, end to end", () => {
     assert.equal((await app.store.listRequestsByRequester(PEOPLE.admin.slackId, 100)).length, before, "nothing stored");
   });
 
+  it("a manager change shows the manager replaced by email, looked up in one batched call", async () => {
+    const { jc } = env;
+    const oldBoss = { _id: "64b000000000000000000b01", email: "old.boss@example.com", username: "oldboss" };
+    jc.addUser(oldBoss);
+    const bob = jc.users.get(PEOPLE.bob.jcId);
+    assert.ok(bob);
+    jc.users.set(PEOPLE.bob.jcId, { ...bob, manager: oldBoss._id });
+    const before = jc.calls.length;
+    const outcome = await env.bulk("admin", {
+      csv: `email,manager\n${PEOPLE.bob.email},${PEOPLE.approver.email}\n${PEOPLE.alice.email},${PEOPLE.approver.email}\n`,
+    });
+    assert.ok(outcome.ok, outcome.ok ? "" : outcome.problems);
+    const rows = await env.app.store.listRequestRows(outcome.requestId);
+    assert.deepEqual(
+      rows.map((r) => r.changes),
+      [
+        [
+          {
+            field: "manager",
+            oldValue: oldBoss._id,
+            newValue: PEOPLE.approver.jcId,
+            newDisplay: PEOPLE.approver.email,
+            oldDisplay: oldBoss.email,
+          },
+        ],
+        [
+          {
+            field: "manager",
+            oldValue: "",
+            newValue: PEOPLE.approver.jcId,
+            newDisplay: PEOPLE.approver.email,
+            oldDisplay: null,
+          },
+        ],
+      ],
+    );
+    // Users, the new manager and the old one: three searches, never one call per row.
+    const searches = jc.calls.slice(before).filter((c) => c.path.startsWith("/api/search/systemusers"));
+    assert.equal(searches.length, 3);
+    const posted = await env.approvalMessage(outcome.requestId);
+    assert.match(
+      textOf(posted.blocks),
+      /\*Manager\*: old\.boss@example\.com \(64b000000000000000000b01\) → approver@example\.com/,
+    );
+    const diff = await uploaded(`jc-update-${outcome.requestId}-diff.csv`);
+    assert.deepEqual(rowsOf(diff?.content ?? "")[1]?.slice(3), [
+      "manager",
+      `${oldBoss.email} (${oldBoss._id})`,
+      `${PEOPLE.approver.email} (${PEOPLE.approver.jcId})`,
+    ]);
+  });
+
   it("a CSV that changes nothing is refused with the count", async () => {
     const outcome = await env.bulk("admin", { csv: `email,jobTitle\n${PEOPLE.bob.email},Builder\n` });
     assert.equal(outcome.ok, false);
@@ -250,6 +302,9 @@ describe("bulk requests from a CSV, end to end", () => {
       "chat.postMessage",
       (c) => c.args.channel === PEOPLE.admin.slackId && /partly applied/.test(String(c.args.text)),
     );
-    assert.match(textOf(dm.args.blocks), /failed rows.*CSV file in the thread/);
+    assert.match(
+      textOf(dm.args.blocks),
+      /The other 1 user was updated\. Every row not applied, with the reason, is a CSV file in the thread/,
+    );
   });
 });

@@ -553,8 +553,8 @@ describe("buildRequestDm", () => {
   it("outcome failed: what was not applied and JumpCloud's message, escaped", () => {
     const dm = buildRequestDm("outcome", decided("failed"), itemsFor("failed", `Nope ${CHANNEL}`));
     const text = allText(dm.blocks);
-    assert.match(text, /\*Not applied\*\\n\*Job title\*/);
-    assert.match(text, /Nope &lt;!channel&gt;/);
+    assert.match(text, /\*Requested changes\*\\n\*Job title\*/);
+    assert.match(text, /\*Not applied\*\\n• ada@example\.com: Nope &lt;!channel&gt;/);
     assertNoRawUserMarkup(dm.blocks, dm.text);
   });
   it("outcome partially applied: counts and failures", () => {

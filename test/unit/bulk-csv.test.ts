@@ -221,7 +221,7 @@ describe("diffBulkRows", () => {
         label: "u1@x.com",
         changes: [
           { field: "department", oldValue: "Ops", newValue: "Sales" },
-          { field: "manager", oldValue: "", newValue: HEX(9), newDisplay: "boss@x.com" },
+          { field: "manager", oldValue: "", newValue: HEX(9), newDisplay: "boss@x.com", oldDisplay: null },
         ],
       },
     ]);

@@ -1,5 +1,6 @@
 import type { ItemRecord, RequestRecord, RequestRow } from "../../requests/types.js";
 import { ids } from "../ids.js";
+import { allOf } from "./all-of.js";
 import { escapeAndTruncate } from "./escape-and-truncate.js";
 import { bulkProgress, formatBulkProgress } from "./format-bulk-progress.js";
 import { formatBulkRows } from "./format-bulk-rows.js";
@@ -39,7 +40,7 @@ export function buildApprovalMessage(
         },
         sectionBlock(`*Changes*: ${formatBulkSummary(bulk)}`),
         sectionBlock(
-          `*First ${Math.min(bulkView.firstRows.length, bulk.users)} of ${plural(bulk.users, "user")}*\n${formatBulkRows(bulkView.firstRows, 2800, bulk.users)}`,
+          `*${firstRowsTitle(bulkView.firstRows.length, bulk.users)}*\n${formatBulkRows(bulkView.firstRows, 2800, bulk.users)}`,
         ),
         contextBlock("The full before → after diff (a CSV file) is in this message's thread."),
       ]
@@ -99,7 +100,7 @@ function bulkStatusText(request: RequestRecord, items: readonly ItemRecord[], ba
     case "submitted":
       return `:arrows_counterclockwise: Applying in JumpCloud. ${formatBulkProgress(progress)}`;
     case "applied":
-      return `:white_check_mark: Applied in JumpCloud: all ${plural(progress.applied, "user")} (${plural(progress.callsSent, "call")}).`;
+      return `:white_check_mark: Applied in JumpCloud: ${allOf(progress.applied, "user")} (${plural(progress.callsSent, "call")}).`;
     case "partially_applied":
     case "failed": {
       const title =
@@ -107,11 +108,18 @@ function bulkStatusText(request: RequestRecord, items: readonly ItemRecord[], ba
           ? `:x: Not applied in JumpCloud: ${plural(progress.failed, "user")} failed.`
           : `:warning: Partially applied in JumpCloud: ${plural(progress.applied, "user")} applied, ${plural(progress.failed, "user")} failed.`;
       const outcomes = formatItemOutcomes(request, items, 1800);
-      return `${title}\nThe failed rows, with JumpCloud's message, are a CSV file in the thread.${outcomes ? `\n${outcomes}` : ""}`;
+      return `${title}\nThe rows not applied, with the reason, are a CSV file in the thread.${outcomes ? `\n${outcomes}` : ""}`;
     }
     default:
       return statusText(request, items);
   }
+}
+
+/** "First 10 of 5,000 users", or "Both users" when every row is shown. */
+function firstRowsTitle(shown: number, users: number): string {
+  if (shown < users) return `First ${shown.toLocaleString("en-US")} of ${plural(users, "user")}`;
+  const all = allOf(users, "user");
+  return all.charAt(0).toUpperCase() + all.slice(1);
 }
 
 function formatTarget(request: RequestRecord): string {

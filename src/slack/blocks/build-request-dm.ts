@@ -6,6 +6,7 @@ import { formatChanges } from "./format-changes.js";
 import { formatItemOutcomes } from "./format-item-outcomes.js";
 import { mentionUser } from "./mention-user.js";
 import { contextBlock, sectionBlock } from "./mrkdwn.js";
+import { plural } from "./plural.js";
 import { quoteText } from "./quote-text.js";
 import type { KnownBlock, SlackMessage } from "./slack-types.js";
 import { stateInWords } from "./state-words.js";
@@ -95,24 +96,27 @@ export function buildRequestDm(
             : `:warning: Your request *${n}* was only partly applied in JumpCloud: ${applied} of ${items.length} users updated.`,
         ),
         target,
-        changes(failed ? "Not applied" : "Requested changes"),
+        changes("Requested changes"),
       ];
+      // The reason may be JumpCloud's message or the bot's own (a conflict: never sent).
       const outcomes = formatItemOutcomes(request, items, 2700);
-      if (outcomes) blocks.push(sectionBlock(`*${failed ? "JumpCloud said" : "Not applied for"}*\n${outcomes}`));
-      if (bulk && request.approvalChannel) {
+      if (outcomes) blocks.push(sectionBlock(`*Not applied${bulk ? " for" : ""}*\n${outcomes}`));
+      if (bulk) {
+        const where = request.approvalChannel
+          ? `a CSV file in the thread of the approval message in <#${request.approvalChannel}>`
+          : "a CSV file in the thread of the approval message";
+        const rest =
+          applied === 0
+            ? "Nothing was changed in JumpCloud."
+            : `The other ${plural(applied, "user")} ${applied === 1 ? "was" : "were"} updated.`;
         blocks.push(
           contextBlock(
-            `All failed rows, with JumpCloud's message, are a CSV file in the thread of the approval message in <#${request.approvalChannel}>: fix them and submit that file again.`,
+            `${rest} Every row not applied, with the reason, is ${where}: fix the rows and submit that file again with \`/jc-update bulk\`.`,
           ),
         );
+      } else {
+        blocks.push(contextBlock("Nothing else was changed. Ask IT if you are unsure what to do next."));
       }
-      blocks.push(
-        contextBlock(
-          bulk
-            ? "Rows not listed were applied. Fix the failed rows and send them again with `/jc-update bulk`."
-            : "Nothing else was changed. Ask IT if you are unsure what to do next.",
-        ),
-      );
       return { text: `Your JumpCloud update request ${n} ${failed ? "failed" : "was partly applied"}`, blocks };
     }
     default: {

@@ -45,7 +45,11 @@ export function buildStatusMessage(
   if (requests.length > shown.length) {
     blocks.push(contextBlock(`…and ${requests.length - shown.length} older requests not shown.`));
   }
-  blocks.push(contextBlock("Details of one request: `/jc-update status <number>`"));
+  blocks.push(
+    contextBlock(
+      only ? "All your requests: `/jc-update status`" : "Details of one request: `/jc-update status <number>`",
+    ),
+  );
   return {
     text: `Your JumpCloud update requests (${requests.length})`,
     blocks,

@@ -28,7 +28,11 @@ export function formatChange(c: Change, valueMax = 300): string {
   const after = c.newDisplay
     ? `${escapeAndTruncate(c.newDisplay, valueMax)} (${formatValue(c.newValue, 40)})`
     : showValue(c.newValue, c.newSlackUser, valueMax);
-  return `*${label}*: ${showValue(c.oldValue, c.oldSlackUser, valueMax)} → ${after}`;
+  const before =
+    c.oldDisplay && c.oldValue
+      ? `${escapeAndTruncate(c.oldDisplay, valueMax)} (${formatValue(c.oldValue, 40)})`
+      : showValue(c.oldValue, c.oldSlackUser, valueMax);
+  return `*${label}*: ${before} → ${after}`;
 }
 
 /** A value, or for a manager the Slack person it stands for (the id stays as a hint). */

@@ -4,11 +4,13 @@ import { fitLines } from "./fit-lines.js";
 /** Sections of problems under the input: enough for about a hundred, then a count. */
 const PROBLEM_SECTIONS = 5;
 const SECTION_MAX = 2900;
+/** Long enough for the unknown-column problem, which lists every allowed column. */
+const LINE_MAX = 1200;
 
 /** The problems as up to PROBLEM_SECTIONS section texts: a title, the first ones, the count left. */
 export function problemSections(lines: readonly string[]): string[] {
   const title = problemsTitle(lines.length);
-  const bullets = lines.map((l) => `• ${escapeAndTruncate(l, 300)}`);
+  const bullets = lines.map((l) => `• ${escapeAndTruncate(l, LINE_MAX)}`);
   const sections: string[] = [];
   let at = 0;
   while (at < bullets.length && sections.length < PROBLEM_SECTIONS) {
@@ -40,7 +42,7 @@ export function formatProblems(lines: readonly string[], max = 2900): string {
   return (
     title +
     fitLines(
-      lines.map((l) => `• ${escapeAndTruncate(l, 300)}`),
+      lines.map((l) => `• ${escapeAndTruncate(l, LINE_MAX)}`),
       max - title.length,
       (left) => `…and ${left.toLocaleString("en-US")} more`,
     )

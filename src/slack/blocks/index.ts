@@ -1,3 +1,4 @@
+export { allOf } from "./all-of.js";
 export { buildApprovalMessage } from "./build-approval-message.js";
 export { buildAuthAlertMessage } from "./build-auth-alert-message.js";
 export { buildBulkModal, CSV_INPUT_MAX } from "./build-bulk-modal.js";

@@ -7,7 +7,7 @@ const WORDS: Readonly<Record<RequestState, string>> = {
   submitted: "Sent to JumpCloud, waiting for results",
   applied: "Applied in JumpCloud",
   partially_applied: "Partially applied in JumpCloud",
-  failed: "Failed in JumpCloud",
+  failed: "Not applied",
   denied: "Denied",
   cancelled: "Withdrawn by the requester",
   expired: "Expired without a decision",

@@ -109,7 +109,8 @@ export function handleJcUpdate(deps: ListenerDeps) {
         jumpcloud: deps.jumpcloud,
       });
       if (!found.ok) {
-        deps.logger.warn({ requester: userId, target: intent.kind, reason: found.message }, "could not open the form");
+        const target = intent.kind === "self" ? "self" : intent.ref;
+        deps.logger.warn({ requester: userId, target, reason: found.message }, "could not open the form");
         await update(buildMessageModal("JumpCloud update", found.message));
         return;
       }
