@@ -105,18 +105,24 @@ export class JumpCloudClient {
   }
 
   /**
-   * Users whose `field` equals one of `values`, keyed by the value as given (emails and usernames
-   * compared case-insensitively, so a key may hold several users: ambiguous). Uses the fewest
-   * calls the API allows: `POST /api/search/systemusers` with an `or` of up to 100 exact matches
-   * per call, or, when the values cover much of the directory, one paged listing of every user
-   * (100 per page). All calls go through the rate-limited queue.
+   * Users whose `field` equals one of `values`, keyed by the lower-cased value (emails and
+   * usernames compared case-insensitively, so a key may hold several users: ambiguous). Uses the
+   * fewest calls the API allows: `POST /api/search/systemusers` with an `or` of up to 100 exact
+   * matches per call, or, when the values cover much of the directory, one paged listing of
+   * every user (100 per page). All calls go through the rate-limited queue.
+   *
+   * Exact matches are case-sensitive in JumpCloud, so each value is searched lower-cased and, if
+   * written with capitals, as written too (two users differing only in case are then both found:
+   * ambiguous). Emails and usernames still missing are tried with the text search
+   * (`searchFilter`, partial matches, kept only when equal but for case), which finds
+   * `Carol.Smith@Example.com` for `carol.smith@example.com`; if that reads more pages than the
+   * whole directory has, the directory is listed instead.
    */
   async lookupUsers(
     field: "_id" | "email" | "username",
     values: readonly string[],
     retry?: RetryPolicy,
   ): Promise<Map<string, JcUser[]>> {
-    // Emails and usernames match whatever their case; ids are lower-case hexadecimal.
     const norm = (v: string) => v.toLowerCase();
     const wanted = new Set(values.map(norm));
     const found = new Map<string, JcUser[]>([...wanted].map((v) => [v, []]));
@@ -127,47 +133,73 @@ export class JumpCloudClient {
       if (list && !list.some((u) => u._id === user._id)) list.push(user);
     };
     if (wanted.size === 0) return found;
-    const searchCalls = Math.ceil(wanted.size / PAGE);
-    if (searchCalls > 1) {
-      // One call tells the directory's size: listing it all may cost fewer calls than searching.
-      const head = await this.call<{ totalCount?: number }>("GET", `/api/systemusers?limit=1`, {
-        priority: PRIORITY.interactive,
-        retry,
-      });
-      const total = typeof head?.totalCount === "number" ? head.totalCount : Number.POSITIVE_INFINITY;
-      if (Math.ceil(total / PAGE) <= searchCalls) {
-        for (let skip = 0; skip < total; skip += PAGE) {
-          const page = await this.call<{ results?: JcUser[] }>("GET", `/api/systemusers?limit=${PAGE}&skip=${skip}`, {
-            priority: PRIORITY.interactive,
-            retry,
-          });
-          const users = Array.isArray(page?.results) ? page.results : [];
-          users.forEach(keep);
-          if (users.length < PAGE) break;
-        }
-        return found;
+    // Ids are hexadecimal: lower case is the only form JumpCloud writes.
+    const asWritten = field === "_id" ? [] : [...new Set(values)].filter((v) => v !== norm(v));
+    const terms = [...wanted, ...asWritten];
+    const searchCalls = Math.ceil(terms.length / PAGE);
+    let directory: number | undefined;
+    const directorySize = async () => {
+      // One call tells the directory's size (`totalCount`).
+      if (directory === undefined) {
+        const head = await this.call<{ totalCount?: number }>("GET", `/api/systemusers?limit=1`, {
+          priority: PRIORITY.interactive,
+          retry,
+        });
+        directory = typeof head?.totalCount === "number" ? head.totalCount : Number.POSITIVE_INFINITY;
       }
+      return directory;
+    };
+    const listAll = async () => {
+      const total = await directorySize();
+      for (let skip = 0; skip < total; skip += PAGE) {
+        const page = await this.call<{ results?: JcUser[] }>("GET", `/api/systemusers?limit=${PAGE}&skip=${skip}`, {
+          priority: PRIORITY.interactive,
+          retry,
+        });
+        const users = Array.isArray(page?.results) ? page.results : [];
+        users.forEach(keep);
+        if (users.length < PAGE) break;
+      }
+    };
+    // Listing every user may cost fewer calls than searching.
+    if (searchCalls > 1 && Math.ceil((await directorySize()) / PAGE) <= searchCalls) {
+      await listAll();
+      return found;
     }
-    // Exact matches of the lower-cased values first (JumpCloud keeps emails lower-case); only
-    // values still missing are tried again as written.
-    await this.searchUsers(field, [...wanted], keep, retry);
-    const retryAsWritten = [...new Set(values)].filter((v) => v !== norm(v) && found.get(norm(v))?.length === 0);
-    if (retryAsWritten.length > 0) await this.searchUsers(field, retryAsWritten, keep, retry);
+    await this.searchUsers(terms, (v) => ({ filter: { or: v.map((t) => ({ [field]: t })) } }), keep, retry);
+    const missing = field === "_id" ? [] : [...wanted].filter((v) => found.get(v)?.length === 0);
+    if (missing.length > 0) {
+      let pages = 0;
+      const fitted = await this.searchUsers(
+        missing,
+        (v) => ({ searchFilter: { searchTerm: v, fields: [field] } }),
+        keep,
+        retry,
+        // Partial matches of short values can be many: never read more than the directory.
+        async () => ++pages < 3 || pages <= Math.ceil((await directorySize()) / PAGE),
+      );
+      if (!fitted) await listAll();
+    }
     return found;
   }
 
-  /** `POST /api/search/systemusers` with an `or` of up to 100 exact matches per call, all pages. */
+  /**
+   * `POST /api/search/systemusers` per 100 terms (`body` makes the query), all pages. `more` is
+   * asked before each further page; false stops the search and it answers false.
+   */
   private async searchUsers(
-    field: string,
     terms: readonly string[],
+    body: (chunk: string[]) => Record<string, unknown>,
     keep: (user: JcUser) => void,
     retry?: RetryPolicy,
-  ): Promise<void> {
+    more: () => Promise<boolean> = async () => true,
+  ): Promise<boolean> {
     for (let at = 0; at < terms.length; at += PAGE) {
       const chunk = terms.slice(at, at + PAGE);
       for (let skip = 0; ; skip += PAGE) {
+        if (!(await more())) return false;
         const result = await this.call<{ results?: JcUser[]; totalCount?: number }>("POST", "/api/search/systemusers", {
-          body: { filter: { or: chunk.map((v) => ({ [field]: v })) }, limit: PAGE, skip },
+          body: { ...body(chunk), limit: PAGE, skip },
           priority: PRIORITY.interactive,
           retry,
         });
@@ -178,6 +210,7 @@ export class JumpCloudClient {
         if (users.length < PAGE || (total !== undefined && skip + users.length >= total)) break;
       }
     }
+    return true;
   }
 
   /** One bulk job for many users. Answers 200 or 201 with `{jobId}`. */

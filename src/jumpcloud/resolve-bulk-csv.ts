@@ -10,17 +10,18 @@ import type { JumpCloudClient } from "./jumpcloud-client.js";
 export async function resolveBulkCsv(csv: BulkCsv, jumpcloud: JumpCloudClient): Promise<BulkDiff> {
   const field = csv.identity === "id" ? "_id" : csv.identity;
   // Rows that give no value need no user: they are only counted.
-  const users = await jumpcloud.lookupUsers(
-    field,
-    csv.rows.filter((r) => Object.keys(r.values).length > 0).map((r) => r.identity),
-  );
+  const identities = csv.rows.filter((r) => Object.keys(r.values).length > 0).map((r) => r.identity);
+  const users = await jumpcloud.lookupUsers(field, identities);
   const emails = emailsToLookUp(csv);
-  // With an email column the users are already known by email: look up only the others.
-  const known = csv.identity === "email" ? users : new Map<string, JcUser[]>();
-  const missing = emails.filter((e) => !known.has(e));
+  // With an email column most are known already: look up only the others. An email written
+  // with capitals is known only if it was searched so (the lookup tries capitals as written).
+  const searched = new Set(csv.identity === "email" ? identities : []);
+  const isKnown = (e: string) =>
+    searched.size > 0 && users.has(e.toLowerCase()) && (e === e.toLowerCase() || searched.has(e));
+  const missing = emails.filter((e) => !isKnown(e));
   const more = missing.length > 0 ? await jumpcloud.lookupUsers("email", missing) : new Map<string, JcUser[]>();
   const byEmail = new Map<string, JcUser[]>([
-    ...emails.filter((e) => known.has(e)).map((e) => [e, known.get(e) ?? []] as const),
+    ...emails.filter(isKnown).map((e) => [e.toLowerCase(), users.get(e.toLowerCase()) ?? []] as const),
     ...more,
   ]);
   // The managers being replaced, to show them by email: most are among the users already read.

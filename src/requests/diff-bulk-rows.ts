@@ -1,4 +1,4 @@
-import { readField } from "./fields.js";
+import { attributeName, isAttributeField, readField } from "./fields.js";
 import { type BulkCsv, type BulkError, identityKey } from "./parse-bulk-csv.js";
 import type { Change, JcUser, RequestRow } from "./types.js";
 import { validateChanges } from "./validate-changes.js";
@@ -31,6 +31,7 @@ export function diffBulkRows(
   const column = csv.identity;
   const rowOfUser = new Map<string, number>();
   const rowOfNewEmail = new Map<string, number>();
+  const rowOfNewUsername = new Map<string, number>();
 
   for (const line of csv.rows) {
     if (Object.keys(line.values).length === 0) {
@@ -82,6 +83,20 @@ export function diffBulkRows(
         submitted.manager = manager._id;
       }
     }
+    for (const field of Object.keys(line.values).filter(isAttributeField)) {
+      // Attribute names are case-sensitive: `attributes.CostCode` would add a second attribute
+      // beside the user's `costCode` rather than change it.
+      const name = attributeName(field);
+      const other = user.attributes?.find((a) => a.name !== name && a.name?.toLowerCase() === name.toLowerCase());
+      if (other && !user.attributes?.some((a) => a.name === name)) {
+        errors.push({
+          row: line.row,
+          column: field,
+          message: `The user has the attribute "${other.name}" (names are case-sensitive): name the column attributes.${other.name}.`,
+        });
+        rowFailed = true;
+      }
+    }
     const checked = validateChanges(submitted, current, csv.fields);
     for (const [field, message] of Object.entries(checked.errors)) {
       errors.push({ row: line.row, column: field, message });
@@ -100,6 +115,16 @@ export function diffBulkRows(
         rowFailed = true;
       }
       rowOfNewEmail.set(newEmail, line.row);
+    }
+    const username = checked.changes.find((c) => c.field === "username");
+    if (username) {
+      const newUsername = username.newValue.toLowerCase();
+      const twice = rowOfNewUsername.get(newUsername);
+      if (twice !== undefined) {
+        errors.push({ row: line.row, column: "username", message: `Row ${twice} gives the same new username.` });
+        rowFailed = true;
+      }
+      rowOfNewUsername.set(newUsername, line.row);
     }
     if (rowFailed) continue;
     if (checked.changes.length === 0) {
@@ -134,12 +159,15 @@ export function currentManagerIds(csv: BulkCsv, users: FoundUsers): string[] {
   return [...ids];
 }
 
-/** The emails a CSV needs looked up besides its identities: managers, and new emails (to be free). */
+/**
+ * The emails a CSV needs looked up besides its identities: managers, and new emails (to be
+ * free). As written: a capital may tell two JumpCloud users apart (the lookup compares by case).
+ */
 export function emailsToLookUp(csv: BulkCsv): string[] {
   const emails = new Set<string>();
   for (const row of csv.rows) {
-    if (row.values.manager) emails.add(row.values.manager.toLowerCase());
-    if (row.values.email) emails.add(row.values.email.toLowerCase());
+    if (row.values.manager) emails.add(row.values.manager);
+    if (row.values.email) emails.add(row.values.email);
   }
   return [...emails];
 }

@@ -1,9 +1,14 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { JumpCloudClient } from "../../src/jumpcloud/jumpcloud-client.js";
+import { resolveBulkCsv } from "../../src/jumpcloud/resolve-bulk-csv.js";
 import { createLogger } from "../../src/logger.js";
-import { type FakeJumpCloud, type SeedUser, startFakeJumpCloud } from "../../src/sim/fake-jumpcloud.js";
+import { DEFAULT_ADMIN_FIELDS, DEFAULT_SELF_SERVICE_FIELDS } from "../../src/requests/fields.js";
+import { parseBulkCsv } from "../../src/requests/parse-bulk-csv.js";
+import { type FakeJumpCloud, type SeedUser, sampleUsers, startFakeJumpCloud } from "../../src/sim/fake-jumpcloud.js";
 
 const KEY = "unit-lookup-key";
 const directory = (n: number): SeedUser[] =>
@@ -35,11 +40,16 @@ describe("JumpCloudClient.lookupUsers: fewest calls, within the rate limit", () 
   const lookups = () => jc.calls.filter((c) => c.path.startsWith("/api/search") || c.path === "/api/systemusers");
 
   it("up to 100 values: one search with an `or` of exact matches; keys are case-insensitive", async () => {
-    const found = await client.lookupUsers("email", ["user1@example.com", "USER2@example.com", "nobody@example.com"]);
+    const found = await client.lookupUsers("email", ["user1@example.com", "USER2@example.com", "user3@example.com"]);
     assert.equal(lookups().length, 1);
     assert.deepEqual(lookups()[0]?.body, {
       filter: {
-        or: [{ email: "user1@example.com" }, { email: "user2@example.com" }, { email: "nobody@example.com" }],
+        or: [
+          { email: "user1@example.com" },
+          { email: "user2@example.com" },
+          { email: "user3@example.com" },
+          { email: "USER2@example.com" },
+        ],
       },
       limit: 100,
       skip: 0,
@@ -49,23 +59,88 @@ describe("JumpCloudClient.lookupUsers: fewest calls, within the rate limit", () 
       [
         ["user1@example.com", ["user1"]],
         ["user2@example.com", ["user2"]],
-        ["nobody@example.com", []],
+        ["user3@example.com", ["user3"]],
       ],
     );
   });
 
-  it("a value stored with capitals is tried again as written, only when the lower-case search missed it", async () => {
+  it("values written with capitals are searched as written too: two users differing in case are both found", async () => {
     jc.addUser({ _id: "ab".repeat(12), email: "Mixed.Case@example.com", username: "Mixed" });
+    jc.addUser({ _id: "cd".repeat(12), email: "mixed.case@example.com", username: "mixed" });
     const found = await client.lookupUsers("username", ["Mixed", "user5"]);
     assert.deepEqual(
       lookups().map((c) => (c.body as { filter: { or: unknown[] } }).filter.or),
-      [[{ username: "mixed" }, { username: "user5" }], [{ username: "Mixed" }]],
+      [[{ username: "mixed" }, { username: "user5" }, { username: "Mixed" }]],
     );
     assert.deepEqual(
-      found.get("mixed")?.map((u) => u._id),
-      ["ab".repeat(12)],
+      found
+        .get("mixed")
+        ?.map((u) => u._id)
+        .sort(),
+      ["ab".repeat(12), "cd".repeat(12)],
     );
     jc.reset(); // back to the 1,000 seeded users
+  });
+
+  it("a value missed by the exact search is tried with the text search, kept only when equal but for case", async () => {
+    jc.addUser({ _id: "ef".repeat(12), email: "Carol.Smith@Example.com", username: "Carol" });
+    jc.addUser({ _id: "12".repeat(12), email: "xcarol.smith@example.com.au", username: "xcarol" });
+    const found = await client.lookupUsers("email", ["carol.smith@example.com", "user7@example.com", "nobody@x.org"]);
+    assert.deepEqual(
+      lookups().map((c) => c.body),
+      [
+        {
+          filter: {
+            or: [{ email: "carol.smith@example.com" }, { email: "user7@example.com" }, { email: "nobody@x.org" }],
+          },
+          limit: 100,
+          skip: 0,
+        },
+        {
+          searchFilter: { searchTerm: ["carol.smith@example.com", "nobody@x.org"], fields: ["email"] },
+          limit: 100,
+          skip: 0,
+        },
+      ],
+    );
+    assert.deepEqual(
+      [...found].map(([k, users]) => [k, users.map((u) => u._id)]),
+      [
+        ["carol.smith@example.com", ["ef".repeat(12)]],
+        ["user7@example.com", [(8).toString(16).padStart(24, "0")]],
+        ["nobody@x.org", []],
+      ],
+    );
+    jc.reset();
+  });
+
+  it("ids are never text-searched: a missing id is simply not found", async () => {
+    const found = await client.lookupUsers("_id", ["ff".repeat(12), "AB".repeat(12)]);
+    assert.equal(lookups().length, 1);
+    assert.deepEqual(
+      [...found].map(([k, users]) => [k, users.length]),
+      [
+        ["ff".repeat(12), 0],
+        ["ab".repeat(12), 0],
+      ],
+    );
+  });
+
+  it("a text search reading more pages than the directory has stops and lists the directory instead", async () => {
+    // No username is "serN", but each partially matches many users ("user1", "user10"…).
+    const values = Array.from({ length: 150 }, (_, i) => `ser${i + 1}`);
+    const found = await client.lookupUsers("username", values);
+    const kinds = lookups().map((c) =>
+      c.method === "GET" ? "list" : "searchFilter" in (c.body as object) ? "text" : "exact",
+    );
+    assert.deepEqual(kinds, [
+      "list", // the directory's size: 1,000 users, 10 pages
+      "exact",
+      "exact",
+      ...Array(10).fill("text"), // as many pages as the directory has, no more
+      ...Array(10).fill("list"),
+    ]);
+    assert.equal([...found.values()].filter((u) => u.length > 0).length, 0);
   });
 
   it("a few hundred values in a big directory: one size probe, then a search per 100", async () => {
@@ -107,9 +182,47 @@ describe("JumpCloudClient.lookupUsers: fewest calls, within the rate limit", () 
       const values = Array.from({ length: 700 }, (_, i) => `someone${i}@elsewhere.com`);
       await slow.lookupUsers("email", values);
       assert.equal(jc.calls.filter((c) => c.status === 429).length, 0);
-      assert.equal(lookups().length, 1 + 7, "a size probe and 7 searches");
+      assert.equal(lookups().length, 1 + 7 + 7, "a size probe, 7 exact searches, 7 text searches for the misses");
     } finally {
       jc.setRateLimit(undefined);
+    }
+  });
+});
+
+describe("docs/examples/bulk-example.csv against the simulator's sample users", () => {
+  it("is clean: every row resolves, the manager by email, and the diff is what the README walks through", async () => {
+    const jc = await startFakeJumpCloud({ apiKey: KEY, users: sampleUsers() });
+    try {
+      const client = new JumpCloudClient({
+        apiUrl: jc.url,
+        apiKey: KEY,
+        suppressEmail: true,
+        requestsPerSecond: 50,
+        concurrency: 2,
+        retry: { attempts: 1, baseDelayMs: 10, jitter: 0 },
+        logger: createLogger({ level: "silent", destination: new Writable({ write: (_c, _e, d) => d() }) }),
+      });
+      const text = readFileSync(
+        fileURLToPath(new URL("../../docs/examples/bulk-example.csv", import.meta.url)),
+        "utf8",
+      );
+      const csv = parseBulkCsv(text, { selfService: DEFAULT_SELF_SERVICE_FIELDS, admin: DEFAULT_ADMIN_FIELDS });
+      assert.deepEqual(csv.errors, []);
+      const diff = await resolveBulkCsv(csv, client);
+      assert.deepEqual(diff.errors, []);
+      assert.deepEqual(
+        diff.rows.map((r) => [r.label, r.changes.map((c) => `${c.field}=${c.newDisplay ?? c.newValue}`)]),
+        [
+          [
+            "ada.lovelace@example.com",
+            ["department=Research, Analytical Engines", "jobTitle=Principal Engineer", "attributes.costCode=CC-100"],
+          ],
+          ["grace.hopper@example.com", ["department=Research, Analytical Engines", "attributes.costCode=CC-100"]],
+          ["alan.turing@example.com", ["attributes.costCode=CC-200", "manager=grace.hopper@example.com"]],
+        ],
+      );
+    } finally {
+      await jc.close();
     }
   });
 });
