@@ -6,6 +6,8 @@ import type { FieldKey, IdentityColumn } from "./types.js";
 import { valueError } from "./validate-changes.js";
 
 export const BULK_MAX_ROWS = 5000;
+/** Far more than the fields there are; bounds the work a hostile header can cause. */
+export const BULK_MAX_COLUMNS = 100;
 /** Columns of the failed-rows CSV the bot sends back; ignored on input so it can be resubmitted. */
 export const MESSAGE_COLUMN = "jumpcloud_message";
 export const SOURCE_ROW_COLUMN = "source_row";
@@ -74,6 +76,8 @@ export function parseBulkCsv(text: string, policy: FieldPolicy): BulkCsv {
     records = parse(text, {
       bom: true,
       delimiter: delimiterOf(text),
+      // Any line ending, also mixed (rows appended by another tool to an Excel export).
+      record_delimiter: ["\r\n", "\n", "\r"],
       relax_column_count: true,
       // Blank lines are kept here (and skipped below) so rows keep their spreadsheet numbers.
       skip_empty_lines: false,
@@ -96,6 +100,17 @@ export function parseBulkCsv(text: string, policy: FieldPolicy): BulkCsv {
     .filter(({ record }) => !blank(record));
 
   const names = headerCells.map((h) => h.trim());
+  // Spreadsheets export trailing empty header cells; they name nothing.
+  while (names.length > 1 && names.at(-1) === "") names.pop();
+  const named = names.filter((n) => n !== "").length;
+  if (named > BULK_MAX_COLUMNS) {
+    return empty([
+      {
+        row: start + 1,
+        message: `At most ${BULK_MAX_COLUMNS} columns; this header has ${named.toLocaleString("en-US")}. Split the CSV.`,
+      },
+    ]);
+  }
   const first = (names[0] ?? "").toLowerCase().replace(/^_id$/, "id");
   if (!IDENTITY_COLUMNS.includes(first as IdentityColumn)) {
     return empty([
@@ -111,9 +126,12 @@ export function parseBulkCsv(text: string, policy: FieldPolicy): BulkCsv {
   const fields: FieldKey[] = [];
   /** Column position → field key; undefined for ignored columns. */
   const keyAt: (FieldKey | undefined)[] = [undefined];
+  /** Positions of columns with no name: a value under one would be dropped, so it is refused. */
+  const unnamed: number[] = [];
   names.slice(1).forEach((name, i) => {
     const key = columnKey(name);
     if (name === "" || IGNORED_COLUMNS.includes(name.toLowerCase())) {
+      if (name === "") unnamed.push(i + 1);
       keyAt.push(undefined);
       return;
     }
@@ -157,7 +175,16 @@ export function parseBulkCsv(text: string, policy: FieldPolicy): BulkCsv {
       errors.push({ row, message: `${record.length} cells but the header has ${names.length} columns.` });
       continue;
     }
-    const who = (record[0] ?? "").trim();
+    const orphan = unnamed.find((at) => (record[at] ?? "").trim() !== "");
+    if (orphan !== undefined) {
+      errors.push({
+        row,
+        message: `Column ${orphan + 1} has a value but no name in the header: name the column or empty it.`,
+      });
+      continue;
+    }
+    // Unneutralised as the field cells are: the bot writes "'-ops@example.com" for "-ops@…".
+    const who = unneutralise((record[0] ?? "").trim());
     const whoError = identityError(identity, who);
     if (whoError) {
       errors.push({ row, column: names[0] ?? identity, message: whoError });
@@ -193,7 +220,12 @@ export function parseBulkCsv(text: string, policy: FieldPolicy): BulkCsv {
 
 /** Spreadsheets in many locales export with ";" (or tabs when copied): read the header to tell. */
 function delimiterOf(text: string): string {
-  const first = text.replace(/^\ufeff/, "").split(/\r?\n/, 1)[0] ?? "";
+  // The header is the first line with something in it.
+  const first =
+    text
+      .replace(/^\ufeff/, "")
+      .split(/\r\n|\n|\r/)
+      .find((line) => line.trim() !== "") ?? "";
   if (first.includes(",")) return ",";
   if (first.includes(";")) return ";";
   if (first.includes("\t")) return "\t";
