@@ -1,4 +1,5 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from "@slack/bolt";
+import type { RequestRecord } from "../../requests/types.js";
 import { buildRequestDm } from "../blocks/index.js";
 import { alreadyDecidedMessage } from "../check-decider.js";
 import type { ListenerDeps } from "../deps.js";
@@ -17,6 +18,13 @@ export function handleCancelClick(deps: ListenerDeps) {
       if (!channel) return;
       await client.chat.postEphemeral({ channel, user: userId, text }).catch(() => undefined);
     };
+    /** The receipt re-rendered from the request's state: the button goes, the state shows. */
+    const updateReceipt = async (request: RequestRecord) => {
+      if (!channel || !messageTs) return;
+      await client.chat
+        .update({ channel, ts: messageTs, ...buildRequestDm("receipt", request, []) })
+        .catch((error) => deps.logger.warn({ err: String(error) }, "could not update the receipt DM"));
+    };
     const parsed = requestIdValue.safeParse(action.value);
     const request = parsed.success ? await deps.store.getRequest(parsed.data) : undefined;
     if (!request) return tell("That request does not exist. Nothing was changed.");
@@ -27,17 +35,13 @@ export function handleCancelClick(deps: ListenerDeps) {
       at: deps.clock.now().toISOString(),
     });
     if (!result.ok) {
-      return tell(
-        result.reason === "not_found" ? "That request does not exist." : alreadyDecidedMessage(result.request),
-      );
+      if (result.reason === "not_found") return tell("That request does not exist.");
+      // Decided meanwhile: the receipt loses its stale button and says what the request is now.
+      await updateReceipt(result.request);
+      return tell(alreadyDecidedMessage(result.request));
     }
     deps.logger.info({ requestId: request.id }, "request withdrawn by the requester");
     deps.notifier.kick();
-    if (channel && messageTs) {
-      // The receipt re-rendered from the new state: the button goes, "withdrawn" shows.
-      await client.chat
-        .update({ channel, ts: messageTs, ...buildRequestDm("receipt", result.request, []) })
-        .catch((error) => deps.logger.warn({ err: String(error) }, "could not update the receipt DM"));
-    }
+    await updateReceipt(result.request);
   };
 }
