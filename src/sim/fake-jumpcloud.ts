@@ -804,6 +804,11 @@ export async function startFakeJumpCloud(options: FakeJumpCloudOptions): Promise
         api.failUser(body.id, typeof body.message === "string" ? body.message : undefined);
         return sendJson(res, 200, { ok: true });
       }
+      case "POST /__sim/unfail-user": {
+        // Undoes fail-user for one user, keeping everything else (reset would restore all users).
+        if (!isRecord(body) || typeof body.id !== "string") throw new HttpError(400, "expected {id}");
+        return sendJson(res, 200, { ok: failUserIds.delete(body.id) });
+      }
       case "POST /__sim/reset":
         api.reset();
         return sendJson(res, 200, { ok: true });

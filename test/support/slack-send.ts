@@ -66,7 +66,8 @@ if (what === "command") {
     args: Record<string, unknown>;
     response: Record<string, unknown>;
   }[];
-  const posted = calls.find(
+  // The newest one: after the bot's database was reset, an older run's #N is still in the log.
+  const posted = calls.findLast(
     (c) =>
       c.method === "chat.postMessage" &&
       JSON.stringify(c.args.blocks ?? "").includes(`"value":"${requestId}"`) &&
@@ -94,7 +95,10 @@ if (what === "command") {
         (v) => v.view.callback_id === ids.denyModal.callbackId && v.view.private_metadata.includes(`${requestId}`),
       )
       .at(-1);
-    if (!modal) fail("the deny modal did not open (see the ephemeral reply in /__sim/calls)");
+    if (!modal) {
+      await showEphemerals();
+      fail("the deny modal did not open");
+    }
     const submit = await sendInteraction(
       bot,
       secret,
@@ -193,6 +197,13 @@ if (what === "command") {
     fail("the bulk modal did not open (only admins may use it: ADMIN_USER_IDS)");
   }
   const paste = rest.includes("--paste");
+  // Slack's box takes no more than its max_length: say so rather than send what Slack would not.
+  const box = modal.view.blocks.find((b) => b.block_id === ids.bulkModal.csvBlock)?.element as
+    | { max_length?: number }
+    | undefined;
+  if (paste && box?.max_length !== undefined && content.toString("utf8").length > box.max_length) {
+    fail(`Slack's CSV box takes at most ${box.max_length} characters; upload the file instead (drop --paste)`);
+  }
   const file = paste
     ? undefined
     : await (
