@@ -133,10 +133,13 @@ export class JumpCloudClient {
       if (list && !list.some((u) => u._id === user._id)) list.push(user);
     };
     if (wanted.size === 0) return found;
-    // Ids are hexadecimal: lower case is the only form JumpCloud writes.
-    const asWritten = field === "_id" ? [] : [...new Set(values)].filter((v) => v !== norm(v));
-    const terms = [...wanted, ...asWritten];
-    const searchCalls = Math.ceil(terms.length / PAGE);
+    // Ids are hexadecimal: lower case is the only form JumpCloud writes. Other values written
+    // with capitals are searched in both forms, in the same call as their lower-case form: a
+    // call's cost is its page of results (about one user per value), not the terms it asks.
+    const variants = new Map<string, Set<string>>([...wanted].map((v) => [v, new Set([v])]));
+    if (field !== "_id") for (const v of values) variants.get(norm(v))?.add(v);
+    const chunks = chunked([...wanted], PAGE).map((chunk) => chunk.flatMap((v) => [...(variants.get(v) ?? [v])]));
+    const searchCalls = chunks.length;
     let directory: number | undefined;
     const directorySize = async () => {
       // One call tells the directory's size (`totalCount`).
@@ -166,12 +169,12 @@ export class JumpCloudClient {
       await listAll();
       return found;
     }
-    await this.searchUsers(terms, (v) => ({ filter: { or: v.map((t) => ({ [field]: t })) } }), keep, retry);
+    await this.searchUsers(chunks, (v) => ({ filter: { or: v.map((t) => ({ [field]: t })) } }), keep, retry);
     const missing = field === "_id" ? [] : [...wanted].filter((v) => found.get(v)?.length === 0);
     if (missing.length > 0) {
       let pages = 0;
       const fitted = await this.searchUsers(
-        missing,
+        chunked(missing, PAGE),
         (v) => ({ searchFilter: { searchTerm: v, fields: [field] } }),
         keep,
         retry,
@@ -184,18 +187,17 @@ export class JumpCloudClient {
   }
 
   /**
-   * `POST /api/search/systemusers` per 100 terms (`body` makes the query), all pages. `more` is
-   * asked before each further page; false stops the search and it answers false.
+   * `POST /api/search/systemusers` per chunk of terms (`body` makes the query), all pages. `more`
+   * is asked before each page; false stops the search and it answers false.
    */
   private async searchUsers(
-    terms: readonly string[],
+    chunks: readonly string[][],
     body: (chunk: string[]) => Record<string, unknown>,
     keep: (user: JcUser) => void,
     retry?: RetryPolicy,
     more: () => Promise<boolean> = async () => true,
   ): Promise<boolean> {
-    for (let at = 0; at < terms.length; at += PAGE) {
-      const chunk = terms.slice(at, at + PAGE);
+    for (const chunk of chunks) {
       for (let skip = 0; ; skip += PAGE) {
         if (!(await more())) return false;
         const result = await this.call<{ results?: JcUser[]; totalCount?: number }>("POST", "/api/search/systemusers", {
@@ -352,4 +354,10 @@ function describeBody(text: string): string {
     // not JSON
   }
   return `: ${text.slice(0, 200)}`;
+}
+
+function chunked<T>(list: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let at = 0; at < list.length; at += size) out.push(list.slice(at, at + size));
+  return out;
 }

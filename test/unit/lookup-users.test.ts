@@ -47,8 +47,8 @@ describe("JumpCloudClient.lookupUsers: fewest calls, within the rate limit", () 
         or: [
           { email: "user1@example.com" },
           { email: "user2@example.com" },
-          { email: "user3@example.com" },
           { email: "USER2@example.com" },
+          { email: "user3@example.com" },
         ],
       },
       limit: 100,
@@ -70,7 +70,7 @@ describe("JumpCloudClient.lookupUsers: fewest calls, within the rate limit", () 
     const found = await client.lookupUsers("username", ["Mixed", "user5"]);
     assert.deepEqual(
       lookups().map((c) => (c.body as { filter: { or: unknown[] } }).filter.or),
-      [[{ username: "mixed" }, { username: "user5" }, { username: "Mixed" }]],
+      [[{ username: "mixed" }, { username: "Mixed" }, { username: "user5" }]],
     );
     assert.deepEqual(
       found
@@ -155,6 +155,28 @@ describe("JumpCloudClient.lookupUsers: fewest calls, within the rate limit", () 
         "POST /api/search/systemusers",
       ],
     );
+    assert.equal([...found.values()].filter((u) => u.length === 1).length, 250);
+  });
+
+  it("values written with capitals cost no extra call: both forms go in the same search", async () => {
+    const values = Array.from({ length: 250 }, (_, i) => `USER${i * 3}`);
+    const found = await client.lookupUsers("username", values);
+    const calls = lookups();
+    assert.deepEqual(
+      calls.map((c) => `${c.method} ${c.path}`),
+      [
+        "GET /api/systemusers",
+        "POST /api/search/systemusers",
+        "POST /api/search/systemusers",
+        "POST /api/search/systemusers",
+      ],
+    );
+    const terms = calls.slice(1).map((c) => (c.body as { filter: { or: unknown[] } }).filter.or.length);
+    assert.deepEqual(terms, [200, 200, 100]);
+    assert.deepEqual((calls[1]?.body as { filter: { or: unknown[] } }).filter.or.slice(0, 2), [
+      { username: "user0" },
+      { username: "USER0" },
+    ]);
     assert.equal([...found.values()].filter((u) => u.length === 1).length, 250);
   });
 
