@@ -10,6 +10,7 @@ import type {
   RequestRow,
   RequestState,
 } from "../requests/types.js";
+import type { SqlDialect } from "./migrations.js";
 import type { Database } from "./schema.js";
 import type {
   AuditEntry,
@@ -36,9 +37,41 @@ const FAILURES_IN_AUDIT = 50;
 /** Rows per INSERT: well under SQLite's limit of bound variables. */
 const INSERT_CHUNK = 500;
 
+/** PostgreSQL's "could not serialize access" and "deadlock detected": the transaction is redone. */
+const RETRYABLE_SQLSTATES = new Set(["40001", "40P01"]);
+const TX_ATTEMPTS = 5;
+/** The advisory lock every PostgreSQL write transaction takes (any number; ours is "jcub"). */
+const WRITE_LOCK = 0x6a637562;
+
 /** The store on any SQL dialect Kysely speaks; adapters only choose the dialect. */
 export class KyselyStore implements Store {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: SqlDialect = "sqlite",
+  ) {}
+
+  /**
+   * One transaction. SQLite runs them one at a time; on PostgreSQL (several replicas, a pool of
+   * connections) each first takes one advisory lock, so they run one at a time there too and
+   * every method keeps its meaning (claims, compare-and-sets, approval order) whatever runs
+   * beside it. The work is a few small transactions a second: one lock costs nothing, and
+   * unlike SERIALIZABLE it never fails a transaction under contention.
+   */
+  private async tx<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    if (this.dialect === "sqlite") return this.db.transaction().execute(work);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction().execute(async (trx) => {
+          await sql`select pg_advisory_xact_lock(${WRITE_LOCK})`.execute(trx);
+          return work(trx);
+        });
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (attempt >= TX_ATTEMPTS || typeof code !== "string" || !RETRYABLE_SQLSTATES.has(code)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
+    }
+  }
 
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
@@ -63,17 +96,31 @@ export class KyselyStore implements Store {
         requester_id: check.requesterId,
         view_id: check.viewId,
         started_at: check.startedAt,
+        heartbeat_at: check.startedAt,
       })
-      .onConflict((oc) => oc.column("draft_id").doUpdateSet({ view_id: check.viewId, started_at: check.startedAt }))
+      .onConflict((oc) =>
+        oc
+          .column("draft_id")
+          .doUpdateSet({ view_id: check.viewId, started_at: check.startedAt, heartbeat_at: check.startedAt }),
+      )
       .execute();
+  }
+
+  async touchBulkChecks(draftIds: readonly string[], at: string): Promise<void> {
+    if (draftIds.length === 0) return;
+    await this.db.updateTable("bulk_checks").set({ heartbeat_at: at }).where("draft_id", "in", draftIds).execute();
   }
 
   async endBulkCheck(draftId: string): Promise<void> {
     await this.db.deleteFrom("bulk_checks").where("draft_id", "=", draftId).execute();
   }
 
-  async listBulkChecks(): Promise<BulkCheck[]> {
-    const rows = await this.db.selectFrom("bulk_checks").selectAll().orderBy("started_at").execute();
+  async listBulkChecks(renewedBefore?: string): Promise<BulkCheck[]> {
+    let query = this.db.selectFrom("bulk_checks").selectAll();
+    if (renewedBefore !== undefined) {
+      query = query.where((eb) => eb(eb.fn.coalesce("heartbeat_at", "started_at"), "<", renewedBefore));
+    }
+    const rows = await query.orderBy("started_at").execute();
     return rows.map((r) => ({
       draftId: r.draft_id,
       requesterId: r.requester_id,
@@ -88,7 +135,7 @@ export class KyselyStore implements Store {
   }
 
   async createRequest(input: NewRequest, at: string): Promise<RequestRecord> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.tx(async (trx) => {
       // A bulk check ends when its request is stored: a crash after this reports nothing wrong.
       if (input.draftId) await trx.deleteFrom("bulk_checks").where("draft_id", "=", input.draftId).execute();
       if (input.draftId) {
@@ -144,7 +191,7 @@ export class KyselyStore implements Store {
   }
 
   async cancel(input: { requestId: number; actor: string; at: string }): Promise<DecideResult> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.tx(async (trx) => {
       const existing = await trx
         .selectFrom("requests")
         .selectAll()
@@ -166,7 +213,7 @@ export class KyselyStore implements Store {
   }
 
   async expirePending(createdBefore: string, at: string): Promise<number[]> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.tx(async (trx) => {
       const due = await trx
         .selectFrom("requests")
         .select("id")
@@ -184,7 +231,7 @@ export class KyselyStore implements Store {
   }
 
   async remindPending(createdBefore: string, at: string): Promise<number[]> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.tx(async (trx) => {
       const due = await trx
         .selectFrom("requests")
         .select("id")
@@ -340,7 +387,7 @@ export class KyselyStore implements Store {
     at: string;
     note?: string | null;
   }): Promise<DecideResult> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.tx(async (trx) => {
       const to = nextState("pending", input.decision);
       // Compare-and-set: only the first decision finds the request still pending.
       const updated = await trx
@@ -449,7 +496,7 @@ export class KyselyStore implements Store {
   }
 
   async raiseAlert(requestId: number, detail: string, at: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.tx(async (trx) => {
       await audit(trx, requestId, "dispatch_alert", null, null, "system", at, detail);
       await enqueue(trx, requestId, ["alert_auth"], at);
     });
@@ -476,7 +523,7 @@ export class KyselyStore implements Store {
   }
 
   async claimBatch(max: number, now: string): Promise<ClaimedBatch | undefined> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.tx(async (trx) => {
       // Per-user order in SQL: an item goes only if its user has nothing in flight and no
       // earlier queued item (ready or not). That also means at most one item per user.
       const chosen = await trx
@@ -526,7 +573,7 @@ export class KyselyStore implements Store {
   }
 
   async markBatchSubmitted(batchId: number, jobId: string, at: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.tx(async (trx) => {
       await trx
         .updateTable("batches")
         .set({ state: "submitted", job_id: jobId, submitted_at: at })
@@ -575,7 +622,7 @@ export class KyselyStore implements Store {
   }
 
   async releaseBatch(batchId: number, input: { readyAt: string; message: string; at: string }): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.tx(async (trx) => {
       // Only the requests of items going back to the queue (others in the batch may be settled).
       const requestIds = (
         await trx
@@ -622,7 +669,7 @@ export class KyselyStore implements Store {
     at: string,
     options: { closeBatch?: boolean } = {},
   ): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await this.tx(async (trx) => {
       if (options.closeBatch !== false) {
         await trx.updateTable("batches").set({ state: "done", completed_at: at }).where("id", "=", batchId).execute();
       }
@@ -717,7 +764,7 @@ export class KyselyStore implements Store {
   }
 
   async recoverSending(at: string): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.tx(async (trx) => {
       const result = await trx
         .updateTable("items")
         .set({ state: "queued", batch_id: null, updated_at: at })

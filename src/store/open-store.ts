@@ -1,12 +1,16 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
-import { Kysely, SqliteDialect } from "kysely";
+import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import pg from "pg";
 import { AppError } from "../errors.js";
 import { KyselyStore } from "./kysely-store.js";
 import { migrateToLatest } from "./migrations.js";
 import type { Database as Schema } from "./schema.js";
 import type { Store } from "./store.js";
+
+/** Connections per process: a few handlers, the dispatcher and the notifier at once. */
+const PG_POOL_SIZE = 10;
 
 /** Opens the store named by DATABASE_URL and brings its schema up to date. */
 export async function openStore(databaseUrl: string, options: { mustExist?: boolean } = {}): Promise<Store> {
@@ -24,11 +28,32 @@ export async function openStore(databaseUrl: string, options: { mustExist?: bool
     sqlite.pragma("busy_timeout = 5000");
     sqlite.pragma("foreign_keys = ON");
     const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
-    await migrateToLatest(db as Kysely<unknown>);
-    return new KyselyStore(db);
+    await migrateToLatest(db as Kysely<unknown>, "sqlite");
+    return new KyselyStore(db, "sqlite");
   }
-  throw new AppError(
-    "unsupported_database",
-    "DATABASE_URL: PostgreSQL is not supported yet by this build; use sqlite:<file> (see docs/decisions.md).",
-  );
+  if (isPostgresUrl(databaseUrl)) {
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: PG_POOL_SIZE });
+    // An idle connection dropped by the server must not crash the process: the pool replaces it.
+    pool.on("error", () => undefined);
+    const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+    try {
+      await migrateToLatest(db as Kysely<unknown>, "postgres");
+    } catch (error) {
+      await db.destroy().catch(() => undefined);
+      throw new AppError("database_unreachable", `DATABASE_URL: cannot open the PostgreSQL database (${pgReason(error)})`);
+    }
+    return new KyselyStore(db, "postgres");
+  }
+  throw new AppError("unsupported_database", "DATABASE_URL: use sqlite:<file> or postgres://user@host:port/database");
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return url.startsWith("postgres://") || url.startsWith("postgresql://");
+}
+
+/** The driver's reason, never the URL (it may hold a password). */
+function pgReason(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown };
+  const message = typeof e.message === "string" ? e.message.replace(/postgres(ql)?:\/\/\S+/g, "<url>") : "";
+  return [typeof e.code === "string" ? e.code : "", message].filter(Boolean).join(": ") || "unknown error";
 }

@@ -82,6 +82,7 @@ export interface Database {
     requester_id: string;
     view_id: string;
     started_at: string;
+    heartbeat_at: string | null; // renewed while the check runs (0006)
   };
   drafts: {
     id: string;

@@ -146,8 +146,13 @@ export interface Store {
   /** Records a running bulk check; storing its request (`createRequest`) ends it too. */
   startBulkCheck(check: BulkCheck): Promise<void>;
   endBulkCheck(draftId: string): Promise<void>;
-  /** Checks left running by a stopped or crashed process. */
-  listBulkChecks(): Promise<BulkCheck[]>;
+  /** A running check's process is alive: renew its checks (several replicas tell so apart). */
+  touchBulkChecks(draftIds: readonly string[], at: string): Promise<void>;
+  /**
+   * Checks recorded as running; with `renewedBefore`, only those not renewed since then (their
+   * process stopped). A single process lists them all at start: whatever is there was left.
+   */
+  listBulkChecks(renewedBefore?: string): Promise<BulkCheck[]>;
   getDraft(id: string): Promise<Draft | undefined>;
 
   /**
