@@ -40,7 +40,10 @@ export async function openStore(databaseUrl: string, options: { mustExist?: bool
       await migrateToLatest(db as Kysely<unknown>, "postgres");
     } catch (error) {
       await db.destroy().catch(() => undefined);
-      throw new AppError("database_unreachable", `DATABASE_URL: cannot open the PostgreSQL database (${pgReason(error)})`);
+      throw new AppError(
+        "database_unreachable",
+        `DATABASE_URL: cannot open the PostgreSQL database (${pgReason(error)})`,
+      );
     }
     return new KyselyStore(db, "postgres");
   }
