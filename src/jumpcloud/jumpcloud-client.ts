@@ -107,16 +107,16 @@ export class JumpCloudClient {
   /**
    * Users whose `field` equals one of `values`, keyed by the lower-cased value (emails and
    * usernames compared case-insensitively, so a key may hold several users: ambiguous). Uses the
-   * fewest calls the API allows: `POST /api/search/systemusers` with an `or` of up to 100 exact
-   * matches per call, or, when the values cover much of the directory, one paged listing of
-   * every user (100 per page). All calls go through the rate-limited queue.
+   * fewest calls the API allows, all through the rate-limited queue:
    *
-   * Exact matches are case-sensitive in JumpCloud, so each value is searched lower-cased and, if
-   * written with capitals, as written too (two users differing only in case are then both found:
-   * ambiguous). Emails and usernames still missing are tried with the text search
-   * (`searchFilter`, partial matches, kept only when equal but for case), which finds
-   * `Carol.Smith@Example.com` for `carol.smith@example.com`; if that reads more pages than the
-   * whole directory has, the directory is listed instead.
+   * - `POST /api/search/systemusers` with an `or` of exact matches per 100 values (documented,
+   *   case-sensitive): each value lower-cased and, if written with capitals, as written too;
+   * - for emails and usernames, the text search per 100 values too (`searchFilter`: partial
+   *   matches, kept only when equal but for case). It finds `Carol.Smith@Example.com` for
+   *   `carol.smith@example.com`, and a second user who differs from the first only in case, so
+   *   such a value is ambiguous whatever case it is written in and whatever else is looked up;
+   * - or, when that costs no more calls, one paged listing of every user (100 per page); also
+   *   when the text search would read more pages than the whole directory has.
    */
   async lookupUsers(
     field: "_id" | "email" | "username",
@@ -139,7 +139,8 @@ export class JumpCloudClient {
     const variants = new Map<string, Set<string>>([...wanted].map((v) => [v, new Set([v])]));
     if (field !== "_id") for (const v of values) variants.get(norm(v))?.add(v);
     const chunks = chunked([...wanted], PAGE).map((chunk) => chunk.flatMap((v) => [...(variants.get(v) ?? [v])]));
-    const searchCalls = chunks.length;
+    // Emails and usernames take a second, case-insensitive pass over every value (see above).
+    const searchCalls = field === "_id" ? chunks.length : 2 * chunks.length;
     let directory: number | undefined;
     const directorySize = async () => {
       // One call tells the directory's size (`totalCount`).
@@ -165,16 +166,15 @@ export class JumpCloudClient {
       }
     };
     // Listing every user may cost fewer calls than searching.
-    if (searchCalls > 1 && Math.ceil((await directorySize()) / PAGE) <= searchCalls) {
+    if (chunks.length > 1 && Math.ceil((await directorySize()) / PAGE) <= searchCalls) {
       await listAll();
       return found;
     }
     await this.searchUsers(chunks, (v) => ({ filter: { or: v.map((t) => ({ [field]: t })) } }), keep, retry);
-    const missing = field === "_id" ? [] : [...wanted].filter((v) => found.get(v)?.length === 0);
-    if (missing.length > 0) {
+    if (field !== "_id") {
       let pages = 0;
       const fitted = await this.searchUsers(
-        chunked(missing, PAGE),
+        chunked([...wanted], PAGE),
         (v) => ({ searchFilter: { searchTerm: v, fields: [field] } }),
         keep,
         retry,
@@ -303,6 +303,9 @@ export class JumpCloudClient {
       "content-type": "application/json",
     };
     if (this.options.orgId) headers["x-org-id"] = this.options.orgId;
+    // Searches may be served from an index that lags behind writes; JumpCloud's own samples ask
+    // for a consistent read this way. Lists (phones, attributes) are merged from what is read.
+    if (path.startsWith("/api/search/")) headers["x-eventually-consistent"] = "false";
     let response: Response;
     try {
       response = await this.fetchImpl(`${this.options.apiUrl}${path}`, {

@@ -69,13 +69,17 @@ function unneutralise(value: string): string {
  * ("Job title"), case-insensitive, among those the policy lets admins set. Every cell is
  * checked here; nothing is looked up.
  */
-export function parseBulkCsv(text: string, policy: FieldPolicy): BulkCsv {
+export function parseBulkCsv(input: string, policy: FieldPolicy): BulkCsv {
   const allowed = (key: FieldKey) => mayEditField(policy, key, true);
+  // Excel's delimiter hint (`sep=;` as the first line) names the delimiter; Excel hides the
+  // line, so the header is row 1 there and here.
+  const hint = /^\ufeff?sep=(.)[ \t]*(\r\n|\n|\r|$)/i.exec(input);
+  const text = hint ? input.slice(hint[0].length) : input;
   let records: string[][];
   try {
     records = parse(text, {
       bom: true,
-      delimiter: delimiterOf(text),
+      delimiter: hint?.[1] ?? delimiterOf(text),
       // Any line ending, also mixed (rows appended by another tool to an Excel export).
       record_delimiter: ["\r\n", "\n", "\r"],
       relax_column_count: true,
@@ -148,9 +152,18 @@ export function parseBulkCsv(text: string, policy: FieldPolicy): BulkCsv {
       errors.push({ row: header, column: name, message: "This field may not be changed by the bot." });
     } else if (fields.includes(key)) {
       errors.push({ row: header, column: name, message: "This field has two columns." });
+    } else if (isAttributeField(key) && fields.some((f) => f.toLowerCase() === key.toLowerCase())) {
+      // Both would be kept: JumpCloud's attribute names are case-sensitive.
+      const other = fields.find((f) => f.toLowerCase() === key.toLowerCase());
+      errors.push({
+        row: header,
+        column: name,
+        message: `Same attribute as the column ${other} but for case: JumpCloud would keep both. Keep one.`,
+      });
     }
-    keyAt.push(key && !fields.includes(key) && allowed(key) ? key : undefined);
-    if (key && allowed(key) && !fields.includes(key)) fields.push(key);
+    const taken = (k: FieldKey) => fields.some((f) => f.toLowerCase() === k.toLowerCase());
+    keyAt.push(key && !taken(key) && allowed(key) ? key : undefined);
+    if (key && allowed(key) && !taken(key)) fields.push(key);
   });
   if (errors.length === 0 && fields.length === 0) {
     errors.push({ message: `No field to change: add columns after "${names[0]}", e.g. department or jobTitle.` });

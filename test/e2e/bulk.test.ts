@@ -87,9 +87,16 @@ describe("bulk requests from a CSV, end to end", () => {
       ["3", PEOPLE.bob.email, PEOPLE.bob.jcId, "jobTitle", "Builder", "Builder, senior"],
     ]);
 
-    // The identities were resolved with one batched search, not one call per row.
+    // The identities were resolved with one batched exact search and one batched text search
+    // (which finds users differing only in case), not one call per row.
     const lookups = jc.calls.filter((c) => c.path.startsWith("/api/search/systemusers"));
-    assert.equal(lookups.length, 1);
+    assert.deepEqual(
+      lookups.map((c) => Object.keys(c.body as object).sort()),
+      [
+        ["filter", "limit", "skip"],
+        ["limit", "searchFilter", "skip"],
+      ],
+    );
 
     assert.equal((await env.click("approver", "approve", id)).status, 200);
     await env.waitForState(id, "applied");
@@ -232,9 +239,13 @@ describe("bulk requests from a CSV, end to end", () => {
         ],
       ],
     );
-    // Users, the new manager and the old one: three searches, never one call per row.
+    // Users and the new manager by email (an exact and a text search each), the old manager by
+    // id (one exact search): never one call per row.
     const searches = jc.calls.slice(before).filter((c) => c.path.startsWith("/api/search/systemusers"));
-    assert.equal(searches.length, 3);
+    assert.deepEqual(
+      searches.map((c) => ("searchFilter" in (c.body as object) ? "text" : "exact")),
+      ["exact", "text", "exact", "text", "exact"],
+    );
     const posted = await env.approvalMessage(outcome.requestId);
     assert.match(
       textOf(posted.blocks),

@@ -39,9 +39,19 @@ describe("JumpCloudClient.lookupUsers: fewest calls, within the rate limit", () 
   });
   const lookups = () => jc.calls.filter((c) => c.path.startsWith("/api/search") || c.path === "/api/systemusers");
 
-  it("up to 100 values: one search with an `or` of exact matches; keys are case-insensitive", async () => {
+  it("up to 100 emails: one search with an `or` of exact matches and one text search; keys are case-insensitive", async () => {
     const found = await client.lookupUsers("email", ["user1@example.com", "USER2@example.com", "user3@example.com"]);
-    assert.equal(lookups().length, 1);
+    assert.equal(lookups().length, 2);
+    // Searches ask for a consistent read (JumpCloud's samples do), so lists are merged from fresh values.
+    assert.deepEqual(
+      lookups().map((c) => c.headers["x-eventually-consistent"]),
+      ["false", "false"],
+    );
+    assert.deepEqual(lookups()[1]?.body, {
+      searchFilter: { searchTerm: ["user1@example.com", "user2@example.com", "user3@example.com"], fields: ["email"] },
+      limit: 100,
+      skip: 0,
+    });
     assert.deepEqual(lookups()[0]?.body, {
       filter: {
         or: [
@@ -67,10 +77,10 @@ describe("JumpCloudClient.lookupUsers: fewest calls, within the rate limit", () 
   it("values written with capitals are searched as written too: two users differing in case are both found", async () => {
     jc.addUser({ _id: "ab".repeat(12), email: "Mixed.Case@example.com", username: "Mixed" });
     jc.addUser({ _id: "cd".repeat(12), email: "mixed.case@example.com", username: "mixed" });
-    const found = await client.lookupUsers("username", ["Mixed", "user5"]);
+    const found = await client.lookupUsers("username", ["Mixed", "user999"]);
     assert.deepEqual(
-      lookups().map((c) => (c.body as { filter: { or: unknown[] } }).filter.or),
-      [[{ username: "mixed" }, { username: "Mixed" }, { username: "user5" }]],
+      lookups().map((c) => (c.body as { filter?: { or: unknown[] } }).filter?.or),
+      [[{ username: "mixed" }, { username: "Mixed" }, { username: "user999" }], undefined],
     );
     assert.deepEqual(
       found
@@ -82,7 +92,7 @@ describe("JumpCloudClient.lookupUsers: fewest calls, within the rate limit", () 
     jc.reset(); // back to the 1,000 seeded users
   });
 
-  it("a value missed by the exact search is tried with the text search, kept only when equal but for case", async () => {
+  it("every email is also text-searched: kept only when equal but for case, it finds users stored with capitals", async () => {
     jc.addUser({ _id: "ef".repeat(12), email: "Carol.Smith@Example.com", username: "Carol" });
     jc.addUser({ _id: "12".repeat(12), email: "xcarol.smith@example.com.au", username: "xcarol" });
     const found = await client.lookupUsers("email", ["carol.smith@example.com", "user7@example.com", "nobody@x.org"]);
@@ -97,7 +107,10 @@ describe("JumpCloudClient.lookupUsers: fewest calls, within the rate limit", () 
           skip: 0,
         },
         {
-          searchFilter: { searchTerm: ["carol.smith@example.com", "nobody@x.org"], fields: ["email"] },
+          searchFilter: {
+            searchTerm: ["carol.smith@example.com", "user7@example.com", "nobody@x.org"],
+            fields: ["email"],
+          },
           limit: 100,
           skip: 0,
         },
@@ -143,40 +156,41 @@ describe("JumpCloudClient.lookupUsers: fewest calls, within the rate limit", () 
     assert.equal([...found.values()].filter((u) => u.length > 0).length, 0);
   });
 
-  it("a few hundred values in a big directory: one size probe, then a search per 100", async () => {
-    const values = Array.from({ length: 250 }, (_, i) => `user${i * 3}`);
-    const found = await client.lookupUsers("username", values);
+  it("a few hundred values in a big directory: one size probe, then an exact and a text search per 100", async () => {
+    const values = Array.from({ length: 250 }, (_, i) => `user${i * 3}@example.com`);
+    const found = await client.lookupUsers("email", values);
     assert.deepEqual(
       lookups().map((c) => `${c.method} ${c.path}`),
-      [
-        "GET /api/systemusers",
-        "POST /api/search/systemusers",
-        "POST /api/search/systemusers",
-        "POST /api/search/systemusers",
-      ],
+      ["GET /api/systemusers", ...Array(6).fill("POST /api/search/systemusers")],
     );
     assert.equal([...found.values()].filter((u) => u.length === 1).length, 250);
   });
 
   it("values written with capitals cost no extra call: both forms go in the same search", async () => {
-    const values = Array.from({ length: 250 }, (_, i) => `USER${i * 3}`);
-    const found = await client.lookupUsers("username", values);
+    const values = Array.from({ length: 250 }, (_, i) => `USER${i * 3}@example.com`);
+    const found = await client.lookupUsers("email", values);
     const calls = lookups();
     assert.deepEqual(
       calls.map((c) => `${c.method} ${c.path}`),
-      [
-        "GET /api/systemusers",
-        "POST /api/search/systemusers",
-        "POST /api/search/systemusers",
-        "POST /api/search/systemusers",
-      ],
+      ["GET /api/systemusers", ...Array(6).fill("POST /api/search/systemusers")],
     );
-    const terms = calls.slice(1).map((c) => (c.body as { filter: { or: unknown[] } }).filter.or.length);
+    const terms = calls.slice(1, 4).map((c) => (c.body as { filter: { or: unknown[] } }).filter.or.length);
     assert.deepEqual(terms, [200, 200, 100]);
     assert.deepEqual((calls[1]?.body as { filter: { or: unknown[] } }).filter.or.slice(0, 2), [
-      { username: "user0" },
-      { username: "USER0" },
+      { email: "user0@example.com" },
+      { email: "USER0@example.com" },
     ]);
+    assert.equal([...found.values()].filter((u) => u.length === 1).length, 250);
+  });
+
+  it("usernames whose text search matches many others (user3 finds user30…): more pages, kept exact", async () => {
+    const values = Array.from({ length: 250 }, (_, i) => `user${i * 3}`);
+    const found = await client.lookupUsers("username", values);
+    const kinds = lookups().map((c) =>
+      c.method === "GET" ? "list" : "searchFilter" in (c.body as object) ? "text" : "exact",
+    );
+    // Partial matches fill 8 pages over the 3 chunks: fewer than the directory's 10, so no listing.
+    assert.deepEqual(kinds, ["list", "exact", "exact", "exact", ...Array(8).fill("text")]);
     assert.equal([...found.values()].filter((u) => u.length === 1).length, 250);
   });
 
@@ -204,7 +218,8 @@ describe("JumpCloudClient.lookupUsers: fewest calls, within the rate limit", () 
       const values = Array.from({ length: 700 }, (_, i) => `someone${i}@elsewhere.com`);
       await slow.lookupUsers("email", values);
       assert.equal(jc.calls.filter((c) => c.status === 429).length, 0);
-      assert.equal(lookups().length, 1 + 7 + 7, "a size probe, 7 exact searches, 7 text searches for the misses");
+      // 7 exact and 7 text searches would cost more than listing the 1,000 users.
+      assert.equal(lookups().length, 1 + 10, "a size probe and 10 pages of the directory");
     } finally {
       jc.setRateLimit(undefined);
     }
