@@ -11,7 +11,12 @@ import { PEOPLE, startTestEnv, type TestEnv } from "../support/start-test-env.js
 describe("attack: two JumpCloud users whose emails differ only in case, named in another case", () => {
   let env: TestEnv;
   const UPPER = { _id: "64a0000000000000000000d1", email: "Dana@example.com", username: "dana1", department: "Sales" };
-  const LOWER = { _id: "64a0000000000000000000d2", email: "dana@example.com", username: "dana2", department: "Support" };
+  const LOWER = {
+    _id: "64a0000000000000000000d2",
+    email: "dana@example.com",
+    username: "dana2",
+    department: "Support",
+  };
   before(async () => {
     env = await startTestEnv();
   });

@@ -61,21 +61,30 @@ describe("attack: two users differing only in case are always ambiguous, whateve
   it("dana@example.com (lower case) is ambiguous too, as the README promises ('a row naming either')", async () => {
     const csv = parseBulkCsv("email,department\ndana@example.com,Finance\n", policy);
     const diff = await resolveBulkCsv(csv, client);
-    assert.deepEqual(diff.rows.map((r) => r.userId), []);
+    assert.deepEqual(
+      diff.rows.map((r) => r.userId),
+      [],
+    );
     assert.match(diff.errors.map((e) => e.message).join("\n"), /2 JumpCloud users match this email/);
   });
 
   it("a username in another case (CAROL-style 'DANA') is ambiguous, not the lower-case user", async () => {
     const csv = parseBulkCsv("username,department\nDANA,Finance\n", policy);
     const diff = await resolveBulkCsv(csv, client);
-    assert.deepEqual(diff.rows.map((r) => r.userId), []);
+    assert.deepEqual(
+      diff.rows.map((r) => r.userId),
+      [],
+    );
   });
 
   it("the same manager email gives the same answer whether or not an unrelated row is in the CSV", async () => {
     jc.addUser({ _id: "64a0000000000000000000e1", email: "erin@example.com", username: "erin" });
     jc.addUser({ _id: "64a0000000000000000000e2", email: "frank@example.com", username: "frank" });
     // Alone: the manager resolves to the lower-case Dana.
-    const alone = await resolveBulkCsv(parseBulkCsv("email,manager\nerin@example.com,dana@example.com\n", policy), client);
+    const alone = await resolveBulkCsv(
+      parseBulkCsv("email,manager\nerin@example.com,dana@example.com\n", policy),
+      client,
+    );
     // With an unrelated row whose missing value "ana@example.com" text-matches both Danas:
     const withOther = await resolveBulkCsv(
       parseBulkCsv("email,manager\nerin@example.com,dana@example.com\nfrank@example.com,ana@example.com\n", policy),
@@ -84,7 +93,10 @@ describe("attack: two users differing only in case are always ambiguous, whateve
     const erinOutcome = (d: typeof alone) =>
       d.rows.find((r) => r.row === 2)
         ? "resolved"
-        : d.errors.filter((e) => e.row === 2).map((e) => e.message).join() || "none";
+        : d.errors
+            .filter((e) => e.row === 2)
+            .map((e) => e.message)
+            .join() || "none";
     assert.equal(erinOutcome(alone), erinOutcome(withOther), "row 2's outcome must not depend on row 3");
   });
 });
