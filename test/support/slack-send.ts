@@ -66,20 +66,26 @@ if (what === "command") {
     args: Record<string, unknown>;
     response: Record<string, unknown>;
   }[];
-  // The newest one: after the bot's database was reset, an older run's #N is still in the log.
-  const posted = calls.findLast(
-    (c) =>
-      c.method === "chat.postMessage" &&
-      JSON.stringify(c.args.blocks ?? "").includes(`"value":"${requestId}"`) &&
-      c.response.ok,
-  );
+  // The approval message: the one with the Approve button for this request (the requester's
+  // receipt DM carries the id too, on its Withdraw button). The newest one: after the bot's
+  // database was reset, an older run's #N is still in the log.
+  const hasApprove = (blocks: unknown) =>
+    Array.isArray(blocks) &&
+    blocks.some(
+      (b: { type?: string; elements?: { action_id?: string; value?: string }[] }) =>
+        b.type === "actions" &&
+        (b.elements ?? []).some((e) => e.action_id === ids.actions.approve && e.value === requestId),
+    );
+  const posted = calls.findLast((c) => c.method === "chat.postMessage" && c.response.ok && hasApprove(c.args.blocks));
+  if (!posted) fail(`no approval message with buttons for request #${requestId} (see ${sim}/__sim/calls)`);
   const payload = blockActionsPayload({
     user: userId,
     action_id: what === "approve" ? ids.actions.approve : ids.actions.deny,
     value: requestId,
     trigger_id: t.trigger_id,
     response_url: t.response_url,
-    ...(posted ? { channel: String(posted.response.channel), message_ts: String(posted.response.ts) } : {}),
+    channel: String(posted.response.channel),
+    message_ts: String(posted.response.ts),
   });
   const answer = await sendInteraction(bot, secret, payload);
   console.log(answer.status, answer.body || "(empty ack)");
