@@ -8,14 +8,20 @@ import { JumpCloudClient } from "./jumpcloud/jumpcloud-client.js";
 import type { Logger } from "./logger.js";
 import { registerActions } from "./slack/actions/index.js";
 import { toBoltLogger } from "./slack/bolt-logger.js";
+import { BULK_CHECK_HEARTBEAT_MS } from "./slack/bulk-check-heartbeat.js";
 import { registerCommands } from "./slack/commands/index.js";
 import type { ListenerDeps } from "./slack/deps.js";
 import { Notifier } from "./slack/notifier.js";
 import { reportInterruptedChecks } from "./slack/report-interrupted-checks.js";
 import { createRoles } from "./slack/roles.js";
 import { registerViews } from "./slack/views/index.js";
-import { openStore } from "./store/open-store.js";
+import { isPostgresUrl, openStore } from "./store/open-store.js";
+import { postgresWorkerLease } from "./store/postgres-worker-lease.js";
 import type { Store } from "./store/store.js";
+import { soleWorkerLease, type WorkerLease } from "./store/worker-lease.js";
+
+/** With several replicas: how often the worker process looks for work others stored (besides NOTIFY). */
+const REPLICA_POLL_MS = 5000;
 
 export interface AppOptions {
   logger: Logger;
@@ -26,6 +32,8 @@ export interface AppOptions {
   host?: string;
   /** Retries of Slack Web API calls made inside the WebClient (tests: 0). */
   slackRetries?: number;
+  /** PostgreSQL: how often a replica not running the workers tries to take over (default 2 s). */
+  leaseRetryMs?: number;
 }
 
 export interface RunningApp {
@@ -34,6 +42,8 @@ export interface RunningApp {
   store: Store;
   dispatcher: Dispatcher;
   notifier: Notifier;
+  /** Whether this process runs the workers (always with SQLite; one replica with PostgreSQL). */
+  lease: WorkerLease;
   stop(): Promise<void>;
 }
 
@@ -42,7 +52,16 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
   const { logger } = options;
   const clock = options.clock ?? { now: () => new Date() };
   const store = await openStore(config.databaseUrl);
+  const replicas = isPostgresUrl(config.databaseUrl);
+  const lease = replicas
+    ? postgresWorkerLease(config.databaseUrl, {
+        logger: logger.child({ component: "lease" }),
+        retryMs: options.leaseRetryMs,
+      })
+    : soleWorkerLease();
   let app: App | undefined;
+  let stopping: Promise<void> | undefined;
+  const timers: NodeJS.Timeout[] = [];
   try {
     const jumpcloud = new JumpCloudClient({
       ...config.jumpcloud,
@@ -63,6 +82,8 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
               ok: true,
               mode: config.slack.appToken ? "socket" : "http",
               ...(socket ? { slack: socket } : {}),
+              // PostgreSQL: whether this replica runs the workers or stands by to take over.
+              ...(replicas ? { workers: lease.held ? "here" : "standby" } : {}),
             }),
           )
           .catch(() => sendJson(res, 503, { ok: false, error: "store unreachable" }));
@@ -145,12 +166,13 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
       logger: logger.child({ component: "sweeper" }),
       onNotify: () => notifier.kick(),
     });
+    // Listeners wake the workers here, or tell the replica that runs them.
     const deps: ListenerDeps = {
       config,
       store,
       jumpcloud,
-      dispatcher,
-      notifier,
+      dispatcher: { wake: () => (lease.held ? dispatcher.wake() : lease.signal()) },
+      notifier: { kick: () => (lease.held ? notifier.kick() : lease.signal()) },
       roles: createRoles({ config, client: app.client, logger }),
       policy: config.fields,
       logger,
@@ -171,28 +193,73 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
     } else {
       port = await startSocketMode(app, receiver, config.slack.port, logger, options.onFatal);
     }
-    await dispatcher.start();
-    sweeper.start();
-    notifier.kick();
-    void reportInterruptedChecks({ store, client: app.client, logger }).catch((error) =>
-      logger.warn({ err: String(error) }, "could not read interrupted bulk checks"),
+    const slackClient = app.client;
+    const reportChecks = (renewedBefore?: string) =>
+      reportInterruptedChecks({ store, client: slackClient, logger }, renewedBefore).catch((error) =>
+        logger.warn({ err: String(error) }, "could not read interrupted bulk checks"),
+      );
+    lease.onSignal(() => {
+      notifier.kick();
+      dispatcher.wake();
+    });
+    await lease.start(
+      async () => {
+        await dispatcher.start();
+        sweeper.start();
+        notifier.kick();
+        if (!replicas) {
+          // The only process: whatever check is recorded was left by its previous run.
+          void reportChecks();
+          return;
+        }
+        const sweep = () => {
+          notifier.kick();
+          dispatcher.wake();
+        };
+        const stale = () =>
+          void reportChecks(new Date(clock.now().getTime() - 4 * BULK_CHECK_HEARTBEAT_MS).toISOString());
+        stale();
+        timers.push(setInterval(sweep, REPLICA_POLL_MS), setInterval(stale, BULK_CHECK_HEARTBEAT_MS));
+        for (const t of timers) t.unref();
+      },
+      (error) => {
+        // Another replica may take over at any moment: stop sending at once, then stop.
+        for (const t of timers) clearInterval(t);
+        sweeper.stop();
+        void Promise.all([dispatcher.stop(0), notifier.stop(0)]);
+        options.onFatal?.(error);
+      },
     );
-    logger.info({ port, mode: config.slack.appToken ? "socket" : "http" }, "jc-update-bot started");
+    logger.info(
+      { port, mode: config.slack.appToken ? "socket" : "http", workers: lease.held ? "here" : "another replica" },
+      "jc-update-bot started",
+    );
 
     return {
       port,
       store,
       dispatcher,
       notifier,
-      async stop() {
-        sweeper.stop();
-        await bolt.stop().catch(() => undefined);
-        await Promise.all([dispatcher.stop(), notifier.stop()]);
-        await store.close();
+      lease,
+      stop() {
+        // Once, however often it is asked (a second SIGTERM, a test closing twice).
+        stopping ??= stopAll();
+        return stopping;
       },
     };
+    async function stopAll(): Promise<void> {
+      for (const t of timers) clearInterval(t);
+      sweeper.stop();
+      await bolt.stop().catch(() => undefined);
+      await Promise.all([dispatcher.stop(), notifier.stop()]);
+      // Released after the workers stopped: a replica taking over finds nothing in flight here.
+      await lease.close();
+      await store.close();
+    }
   } catch (error) {
+    for (const t of timers) clearInterval(t);
     await app?.stop().catch(() => undefined);
+    await lease.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw error;
   }

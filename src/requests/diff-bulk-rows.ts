@@ -136,7 +136,14 @@ export function diffBulkRows(
         ? { ...c, newDisplay: managerEmail ?? null, oldDisplay: managerEmailOf(c.oldValue, found.managersById) }
         : c,
     );
-    rows.push({ row: line.row, userId: user._id, label: line.identity, changes });
+    // Shown as JumpCloud spells it (the CSV may say ADA@EXAMPLE.COM): the approver sees who it is.
+    const spelled = column === "id" ? undefined : user[column];
+    rows.push({
+      row: line.row,
+      userId: user._id,
+      label: typeof spelled === "string" ? spelled : line.identity,
+      changes,
+    });
   }
   return { rows, skipped, empty, errors };
 }

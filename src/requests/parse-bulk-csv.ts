@@ -75,11 +75,12 @@ export function parseBulkCsv(input: string, policy: FieldPolicy): BulkCsv {
   // line, so the header is row 1 there and here.
   const hint = /^\ufeff?sep=(.)[ \t]*(\r\n|\n|\r|$)/i.exec(input);
   const text = hint ? input.slice(hint[0].length) : input;
+  const delimiter = hint?.[1] ?? delimiterOf(text);
   let records: string[][];
   try {
     records = parse(text, {
       bom: true,
-      delimiter: hint?.[1] ?? delimiterOf(text),
+      delimiter,
       // Any line ending, also mixed (rows appended by another tool to an Excel export).
       record_delimiter: ["\r\n", "\n", "\r"],
       relax_column_count: true,
@@ -104,7 +105,9 @@ export function parseBulkCsv(input: string, policy: FieldPolicy): BulkCsv {
     .filter(({ record }) => !blank(record));
 
   const names = headerCells.map((h) => h.trim());
-  // Spreadsheets export trailing empty header cells; they name nothing.
+  // Spreadsheets export trailing empty header cells; they name nothing (a value under one is
+  // refused below, as under any unnamed column).
+  const headerWidth = names.length;
   while (names.length > 1 && names.at(-1) === "") names.pop();
   const named = names.filter((n) => n !== "").length;
   if (named > BULK_MAX_COLUMNS) {
@@ -116,17 +119,17 @@ export function parseBulkCsv(input: string, policy: FieldPolicy): BulkCsv {
     ]);
   }
   const first = (names[0] ?? "").toLowerCase().replace(/^_id$/, "id");
-  if (!IDENTITY_COLUMNS.includes(first as IdentityColumn)) {
-    return empty([
-      {
-        row: start + 1,
-        column: names[0] ?? "",
-        message: "The first column must name the user: id, email or username.",
-      },
-    ]);
-  }
-  const identity = first as IdentityColumn;
   const errors: BulkError[] = [];
+  // Without the identity no row can be read, but the other columns are still checked: one round.
+  const identityKnown = IDENTITY_COLUMNS.includes(first as IdentityColumn);
+  if (!identityKnown) {
+    errors.push({
+      row: start + 1,
+      column: names[0] ?? "",
+      message: "The first column must name the user: id, email or username.",
+    });
+  }
+  const identity = (identityKnown ? first : "email") as IdentityColumn;
   const fields: FieldKey[] = [];
   /** Column position → field key; undefined for ignored columns. */
   const keyAt: (FieldKey | undefined)[] = [undefined];
@@ -146,7 +149,7 @@ export function parseBulkCsv(input: string, policy: FieldPolicy): BulkCsv {
       errors.push({
         row: header,
         column: name,
-        message: `Unknown column (column ${i + 2}).${first ? ` Allowed after "${names[0]}": ${bulkColumns(policy).join(", ")}; keys or labels, any case.` : ""}`,
+        message: `Unknown column (column ${i + 2}).${first ? ` Allowed after ${identityKnown ? `"${names[0]}"` : "the user column"}: ${bulkColumns(policy).join(", ")}; keys or labels, any case.` : ""}`,
       });
     } else if (!allowed(key)) {
       errors.push({ row: header, column: name, message: "This field may not be changed by the bot." });
@@ -165,6 +168,8 @@ export function parseBulkCsv(input: string, policy: FieldPolicy): BulkCsv {
     keyAt.push(key && !taken(key) && allowed(key) ? key : undefined);
     if (key && allowed(key) && !taken(key)) fields.push(key);
   });
+  for (let at = names.length; at < headerWidth; at++) unnamed.push(at);
+  if (!identityKnown) return empty(errors);
   if (errors.length === 0 && fields.length === 0) {
     errors.push({ message: `No field to change: add columns after "${names[0]}", e.g. department or jobTitle.` });
   }
@@ -183,9 +188,19 @@ export function parseBulkCsv(input: string, policy: FieldPolicy): BulkCsv {
   const rows: BulkCsvRow[] = [];
   const seen = new Map<string, number>();
   for (const { record, row } of data) {
-    const extra = record.slice(names.length).filter((c) => c.trim() !== "");
+    const extra = record.slice(headerWidth).filter((c) => c.trim() !== "");
     if (extra.length > 0) {
-      errors.push({ row, message: `${record.length} cells but the header has ${names.length} columns.` });
+      errors.push({ row, message: `${record.length} cells but the header has ${headerWidth} columns.` });
+      continue;
+    }
+    const other = [";", ",", "\t"].find((d) => d !== delimiter && (record[0] ?? "").includes(d));
+    if (record.length === 1 && names.length > 1 && other) {
+      // A row pasted from another export: say so rather than call the whole line a bad email.
+      const name = (d: string) => (d === "\t" ? "tabs" : `"${d}"`);
+      errors.push({
+        row,
+        message: `1 cell but the header has ${names.length} columns: this row is separated by ${name(other)}, the header by ${name(delimiter)}. Use one separator.`,
+      });
       continue;
     }
     const orphan = unnamed.find((at) => (record[at] ?? "").trim() !== "");

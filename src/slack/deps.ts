@@ -12,8 +12,10 @@ export interface ListenerDeps {
   config: Config;
   store: Store;
   jumpcloud: JumpCloudClient;
-  dispatcher: Dispatcher;
-  notifier: Notifier;
+  /** Wakes the dispatcher (or, on a replica that does not run it, the one that does). */
+  dispatcher: Pick<Dispatcher, "wake">;
+  /** Sends what the store queued for Slack (or tells the replica that runs the notifier). */
+  notifier: Pick<Notifier, "kick">;
   roles: Roles;
   policy: FieldPolicy;
   logger: Logger;

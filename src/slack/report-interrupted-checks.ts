@@ -5,12 +5,17 @@ import type { Store } from "../store/store.js";
 import { buildMessageModal, formatDate } from "./blocks/index.js";
 
 /**
- * On start: bulk CSV checks that a stopped or crashed process left running stored nothing. Tell
- * each admin (DM, and the modal if it is still open) instead of leaving them on "Checking…".
- * A check whose DM cannot be sent now is kept and reported at the next start.
+ * Bulk CSV checks that a stopped or crashed process left running stored nothing. Tell each
+ * admin (DM, and the modal if it is still open) instead of leaving them on "Checking…". A single
+ * process reports every recorded check when it starts; with several replicas, only checks not
+ * renewed since `renewedBefore` (their process stopped). A check whose DM cannot be sent now is
+ * kept and reported at the next pass.
  */
-export async function reportInterruptedChecks(deps: { store: Store; client: WebClient; logger: Logger }) {
-  for (const check of await deps.store.listBulkChecks()) {
+export async function reportInterruptedChecks(
+  deps: { store: Store; client: WebClient; logger: Logger },
+  renewedBefore?: string,
+) {
+  for (const check of await deps.store.listBulkChecks(renewedBefore)) {
     const text = `:warning: The check of the bulk CSV you sent at ${formatDate(check.startedAt)} was interrupted: the bot restarted. Nothing was stored. Run \`/jc-update bulk\` and send it again.`;
     try {
       await deps.client.views
@@ -20,10 +25,7 @@ export async function reportInterruptedChecks(deps: { store: Store; client: WebC
       await deps.store.endBulkCheck(check.draftId);
       deps.logger.warn({ requester: check.requesterId }, "told an admin their bulk CSV check was interrupted");
     } catch (error) {
-      deps.logger.warn(
-        { err: errorMessage(error) },
-        "could not report an interrupted bulk check; will try at next start",
-      );
+      deps.logger.warn({ err: errorMessage(error) }, "could not report an interrupted bulk check; will try again");
     }
   }
 }

@@ -607,7 +607,9 @@ export class KyselyStore implements Store {
               .where("request_id", "=", requestId)
               .executeTakeFirst()
           : undefined;
-        const detail = users ? `job ${jobId} (${Number(users.n)} users)` : `job ${jobId}`;
+        const detail = users
+          ? `job ${jobId} (${Number(users.n) === 1 ? "1 user" : `${Number(users.n)} users`})`
+          : `job ${jobId}`;
         const moved = await setState(trx, requestId, "queued", "submit", "system", at, detail);
         if (!moved && bulk) {
           // Later calls change no state, but every job id must be traceable in the audit trail.

@@ -31,6 +31,25 @@ const [what, userId = "U0000000001", ...rest] = process.argv.slice(2);
 
 if (!secret) fail("set SLACK_SIGNING_SECRET to the bot's signing secret");
 
+// A server that is not running is a one-line message, not a stack trace.
+const realFetch = globalThis.fetch;
+globalThis.fetch = (input, init) =>
+  realFetch(input, init).catch((error: { cause?: { code?: string } }) => {
+    const origin = new URL(String(input instanceof Request ? input.url : input)).origin;
+    const what =
+      origin === new URL(bot).origin
+        ? "the bot (BOT_URL; npm start)"
+        : "the fake Slack (SLACK_SIM_URL; npm run slack-sim)";
+    fail(`cannot reach ${what} at ${origin} (${error.cause?.code ?? String(error)})`);
+  });
+
+/** The bot's answer, with a hint when it refused the signature. */
+function status(code: number): string {
+  return code === 401
+    ? "401 (signature refused: SLACK_SIGNING_SECRET must be the bot's, and the clock right)"
+    : String(code);
+}
+
 async function trigger(): Promise<{ trigger_id: string; response_url: string }> {
   const res = await fetch(`${sim}/__sim/trigger?user=${encodeURIComponent(userId)}`, { method: "POST" });
   return (await res.json()) as { trigger_id: string; response_url: string };
@@ -88,7 +107,7 @@ if (what === "command") {
     message_ts: String(posted.response.ts),
   });
   const answer = await sendInteraction(bot, secret, payload);
-  console.log(answer.status, answer.body || "(empty ack)");
+  console.log(status(answer.status), answer.body || "(empty ack)");
   if (what === "deny" && answer.status === 200) {
     await new Promise((r) => setTimeout(r, 300));
     const views = (await (await fetch(`${sim}/__sim/views`)).json()) as {
@@ -124,7 +143,7 @@ if (what === "command") {
         },
       }),
     );
-    console.log("deny modal:", submit.status, submit.body || "(empty ack: denied)");
+    console.log("deny modal:", status(submit.status), submit.body || "(empty ack: denied)");
   }
   await showEphemerals();
 } else if (what === "submit") {
@@ -178,7 +197,7 @@ if (what === "command") {
       },
     }),
   );
-  console.log(answer.status, answer.body || "(empty ack: modal closed)");
+  showAck(answer, "(empty ack: modal closed)");
 } else if (what === "bulk") {
   const path = rest.find((a, i) => !a.startsWith("--") && rest[i - 1] !== "--reason") ?? fail("give a CSV file");
   const content = readFileSync(path);
@@ -187,7 +206,7 @@ if (what === "command") {
   const viewsBefore = ((await (await fetch(`${sim}/__sim/views`)).json()) as unknown[]).length;
   const t = await trigger();
   const opened = await sendSlashCommand(bot, secret, { user_id: userId, text: "bulk", ...t });
-  console.log(opened.status, opened.body || "(empty ack)");
+  console.log(status(opened.status), opened.body || "(empty ack)");
   await new Promise((r) => setTimeout(r, 500));
   type SimView = {
     id: string;
@@ -256,11 +275,14 @@ if (what === "command") {
 /** The bot's answer to a request, as a person would read it (not raw JSON). */
 function showAck(answer: { status: number; body: string; json?: unknown }, empty: string): void {
   const json = answer.json as { text?: string; blocks?: unknown; view?: { blocks?: unknown } } | undefined;
-  if (!answer.body) console.log(answer.status, empty);
-  else if (json?.view) console.log(answer.status, `modal: ${textOf(json.view.blocks)}`);
-  else if (json?.blocks) console.log(answer.status, textOf(json.blocks));
-  else if (json?.text) console.log(answer.status, json.text);
-  else console.log(answer.status, answer.body);
+  const code = status(answer.status);
+  const errors = (json as { errors?: Record<string, string> } | undefined)?.errors;
+  if (!answer.body) console.log(code, empty);
+  else if (json?.view) console.log(code, `modal: ${textOf(json.view.blocks)}`);
+  else if (errors) console.log(code, `problems under the fields:\n${Object.values(errors).join("\n")}`);
+  else if (json?.blocks) console.log(code, textOf(json.blocks));
+  else if (json?.text) console.log(code, json.text);
+  else console.log(code, answer.body);
 }
 
 /** Replies only the clicker sees would otherwise be invisible here: print them. */

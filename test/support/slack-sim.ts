@@ -32,8 +32,8 @@ console.log(
     "Users (Slack id = email):",
     ...users.map((u) => `  ${u.id} = ${u.email}`),
     "",
-    "Send a signed /jc-update as the first user (the bot on port 3000):",
-    `  SLACK_SIGNING_SECRET=trial-secret npm run slack-send -- command ${users[0]?.id ?? "U0000000001"} ""`,
+    "Send a signed /jc-update as the first user (BOT_URL: the bot's address, default port 3000):",
+    `  SLACK_SIGNING_SECRET=trial-secret ${port === 8788 ? "" : `SLACK_SIM_URL=${new URL(slack.url).origin} `}npm run slack-send -- command ${users[0]?.id ?? "U0000000001"} ""`,
     "Trace of every Web API call the bot makes: GET /__sim/calls on this server.",
   ].join("\n"),
 );

@@ -85,8 +85,14 @@ export interface TestEnv {
   jc: FakeJumpCloud;
   app: RunningApp;
   config: Config;
+  /** Where requests go: the first app, or a replica the test pointed it at. */
   baseUrl: string;
   logs: string[];
+  /**
+   * Another process of the bot on the same database, fakes and config (PostgreSQL: a replica).
+   * Stopped by close(); `stop()` stops it earlier (as a replica going away).
+   */
+  startReplica(): Promise<{ app: RunningApp; baseUrl: string; stop(): Promise<void> }>;
   /** Sends `/jc-update <text>` as `who` with a fresh trigger id. */
   command(
     who: Person,
@@ -178,7 +184,7 @@ export async function startTestEnv(
   const logger = createLogger({ level: config.logLevel, secrets: secretsOf(config), destination });
   let app: RunningApp;
   try {
-    app = await startApp(config, { logger, host: "127.0.0.1", slackRetries: 0 });
+    app = await startApp(config, { logger, host: "127.0.0.1", slackRetries: 0, leaseRetryMs: 100 });
   } catch (error) {
     await Promise.all([slack.close(), jc.close()]);
     throw error;
@@ -186,6 +192,7 @@ export async function startTestEnv(
   const baseUrl = `http://127.0.0.1:${app.port}`;
   const secret = SECRETS.signingSecret;
 
+  const replicas: (() => Promise<void>)[] = [];
   const env: TestEnv = {
     slack,
     jc,
@@ -195,7 +202,7 @@ export async function startTestEnv(
     logs,
     command(who, text = "", opts = {}) {
       return sendSlashCommand(
-        baseUrl,
+        env.baseUrl,
         secret,
         {
           user_id: PEOPLE[who].slackId,
@@ -245,7 +252,7 @@ export async function startTestEnv(
       }
       if (unused.size > 0) throw new Error(`no field labelled ${[...unused].join(", ")} in the modal`);
       const answer = await sendInteraction(
-        baseUrl,
+        env.baseUrl,
         secret,
         viewSubmissionPayload({
           user: PEOPLE[who].slackId,
@@ -276,7 +283,7 @@ export async function startTestEnv(
       if (id !== undefined && (await app.store.getRequest(id))) await env.approvalMessage(id);
       const request = id !== undefined ? await app.store.getRequest(id) : undefined;
       return sendInteraction(
-        baseUrl,
+        env.baseUrl,
         secret,
         blockActionsPayload({
           user: PEOPLE[who].slackId,
@@ -290,7 +297,7 @@ export async function startTestEnv(
     },
     async submitDeny(who, requestId, reason) {
       const answer = await sendInteraction(
-        baseUrl,
+        env.baseUrl,
         secret,
         viewSubmissionPayload({
           user: PEOPLE[who].slackId,
@@ -344,7 +351,7 @@ export async function startTestEnv(
     async submitBulk(who, form, input) {
       const files = input.file ? [slack.hostFile(input.file.name, input.file.content)] : [];
       const answer = await sendInteraction(
-        baseUrl,
+        env.baseUrl,
         secret,
         viewSubmissionPayload({
           user: PEOPLE[who].slackId,
@@ -385,7 +392,19 @@ export async function startTestEnv(
       if (!request) throw new Error(`no request stored; modal: ${textOf(view.blocks)}`);
       return { ok: true, requestId: request.id, answer };
     },
+    async startReplica() {
+      const replica = await startApp(config, { logger, host: "127.0.0.1", slackRetries: 0, leaseRetryMs: 100 });
+      let stopped = false;
+      const stop = async () => {
+        if (stopped) return;
+        stopped = true;
+        await replica.stop();
+      };
+      replicas.push(stop);
+      return { app: replica, baseUrl: `http://127.0.0.1:${replica.port}`, stop };
+    },
     async close() {
+      await Promise.all(replicas.map((stop) => stop()));
       await app.stop();
       await Promise.all([slack.close(), jc.close()]);
     },

@@ -685,6 +685,24 @@ for (const adapter of adapters)
       });
     });
 
+    it("bulk checks: with renewedBefore, only those not renewed since (their process stopped)", async () => {
+      const check = { requesterId: "U0ADMIN", viewId: "V1", startedAt: at(0) };
+      await store.startBulkCheck({ draftId: "d1", ...check });
+      await store.startBulkCheck({ draftId: "d2", ...check });
+      await store.touchBulkChecks(["d2"], at(50));
+      assert.deepEqual(
+        (await store.listBulkChecks(at(30))).map((c) => c.draftId),
+        ["d1"],
+      );
+      assert.deepEqual((await store.listBulkChecks()).map((c) => c.draftId).sort(), ["d1", "d2"]);
+      await store.endBulkCheck("d1");
+      assert.deepEqual(await store.listBulkChecks(at(30)), []);
+      assert.deepEqual(
+        (await store.listBulkChecks(at(60))).map((c) => c.draftId),
+        ["d2"],
+      );
+    });
+
     it("ping answers", async () => {
       await store.ping();
     });

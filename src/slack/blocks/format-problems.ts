@@ -1,7 +1,7 @@
 import { escapeAndTruncate } from "./escape-and-truncate.js";
 import { fitLines } from "./fit-lines.js";
 
-/** Sections of problems under the input: enough for about a hundred, then a count. */
+/** Sections of problems under the input: as many as fit (a hundred to a few hundred), then a count. */
 const PROBLEM_SECTIONS = 5;
 const SECTION_MAX = 2900;
 /** Long enough for the unknown-column problem, which lists every allowed column. */

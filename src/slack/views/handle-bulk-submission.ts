@@ -16,6 +16,7 @@ import {
   plural,
   truncate,
 } from "../blocks/index.js";
+import { BULK_CHECK_HEARTBEAT_MS } from "../bulk-check-heartbeat.js";
 import type { ListenerDeps } from "../deps.js";
 import { downloadSlackFile, MAX_CSV_BYTES, type SlackFileRef } from "../download-slack-file.js";
 import { ids } from "../ids.js";
@@ -108,9 +109,18 @@ export function handleBulkSubmission(deps: ListenerDeps) {
         startedAt: deps.clock.now().toISOString(),
       })
       .catch((error) => deps.logger.warn({ err: errorMessage(error) }, "could not record a bulk check"));
+    // Renewed while it runs: with several replicas, the one running the workers tells the admin
+    // only about checks whose process stopped renewing them.
+    const heartbeat = setInterval(() => {
+      void deps.store
+        .touchBulkChecks([submission.draftId], deps.clock.now().toISOString())
+        .catch((error) => deps.logger.warn({ err: errorMessage(error) }, "could not renew a bulk check"));
+    }, BULK_CHECK_HEARTBEAT_MS);
+    heartbeat.unref();
     try {
       await checkAndStore(submission, client, deps);
     } finally {
+      clearInterval(heartbeat);
       await deps.store
         .endBulkCheck(submission.draftId)
         .catch((error) => deps.logger.warn({ err: errorMessage(error) }, "could not close a bulk check"));
