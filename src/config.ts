@@ -201,9 +201,23 @@ function deepFreeze<T>(value: T): T {
 
 /** Values that must never be printed: the logger redacts them wherever they appear. */
 export function secretsOf(config: Config): string[] {
-  return [config.slack.botToken, config.slack.signingSecret, config.slack.appToken, config.jumpcloud.apiKey].filter(
-    (s): s is string => typeof s === "string" && s.length > 0,
-  );
+  return [
+    config.slack.botToken,
+    config.slack.signingSecret,
+    config.slack.appToken,
+    config.jumpcloud.apiKey,
+    databasePassword(config.databaseUrl),
+  ].filter((s): s is string => typeof s === "string" && s.length > 0);
+}
+
+/** The password in a postgres:// URL, if any: it must never reach the logs either. */
+function databasePassword(url: string): string | undefined {
+  if (!/^postgres(ql)?:\/\//.test(url)) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Just the store location, for tools (audit export) that must run without Slack credentials. */

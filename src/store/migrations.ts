@@ -188,6 +188,8 @@ class InCodeProvider implements MigrationProvider {
 export async function migrateToLatest(db: Kysely<unknown>, dialect: SqlDialect = "sqlite"): Promise<void> {
   const { error, results } = await new Migrator({ db, provider: new InCodeProvider(dialect) }).migrateToLatest();
   const failed = results?.find((r) => r.status === "Error");
+  // No migration ran (the database could not be reached): the driver's own error says why.
+  if (error && !failed) throw error;
   if (error || failed) {
     throw new Error(`Database migration ${failed?.migrationName ?? ""} failed: ${String(error)}`);
   }

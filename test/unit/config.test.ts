@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig, secretsOf } from "../../src/config.js";
 import { ConfigError } from "../../src/errors.js";
 
 const MINIMAL = {
@@ -347,6 +347,22 @@ describe("loadConfig: invalid values are named, values never shown", () => {
     const names = namesOf(error);
     for (const name of Object.keys(secrets).filter((n) => !valid.includes(n))) {
       assert.ok(names.includes(name), `${name} not named in ${names.join(",")}`);
+    }
+  });
+});
+
+describe("secretsOf: what the logger scrubs", () => {
+  it("includes the PostgreSQL password (decoded) besides the tokens and the API key", () => {
+    const config = loadConfig({ ...MINIMAL, DATABASE_URL: "postgres://bot:s3cr%40t@db.internal:5432/jc" });
+    const secrets = secretsOf(config);
+    assert.ok(secrets.includes("s3cr@t"));
+    assert.ok(secrets.includes(MINIMAL.JUMPCLOUD_API_KEY as string));
+  });
+
+  it("a SQLite path or a passwordless URL adds nothing", () => {
+    for (const url of ["sqlite:./data/x.db", "postgres://bot@db.internal/jc"]) {
+      const config = loadConfig({ ...MINIMAL, DATABASE_URL: url });
+      assert.equal(secretsOf(config).length, secretsOf(loadConfig({ ...MINIMAL })).length);
     }
   });
 });

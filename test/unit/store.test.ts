@@ -847,3 +847,13 @@ describe("store (postgres): two replicas on one database", { skip: PG_SKIP }, ()
     assert.ok(states.every((s) => s === "applied"));
   });
 });
+
+describe("openStore: PostgreSQL that cannot be opened", () => {
+  it("says why, with the driver's code, and never the URL's password", async () => {
+    await assert.rejects(openStore("postgres://bot:hunter2@127.0.0.1:1/jc"), (error: Error) => {
+      assert.match(error.message, /^DATABASE_URL: cannot open the PostgreSQL database \(ECONNREFUSED: /);
+      assert.doesNotMatch(error.message, /hunter2/);
+      return true;
+    });
+  });
+});
