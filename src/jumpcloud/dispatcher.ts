@@ -275,6 +275,19 @@ export class Dispatcher {
         })),
         now.toISOString(),
       );
+    } else if (permanent && batch.items.length > 1) {
+      // JumpCloud refuses a bulk call whole for one bad value: send each user alone to find it,
+      // so only that user's change fails (with JumpCloud's message) and the others apply.
+      logger.warn(
+        { batchId: batch.batchId, status, users: batch.items.length, err: jcError.message },
+        "bulk update refused; sending its users one at a time",
+      );
+      await store.releaseBatch(batch.batchId, {
+        readyAt: now.toISOString(),
+        message: `JumpCloud refused a batch of ${batch.items.length} users (${shortReason(jcError)})`,
+        at: now.toISOString(),
+        solo: true,
+      });
     } else if (permanent) {
       logger.warn({ batchId: batch.batchId, status, err: jcError.message }, "bulk update refused");
       await store.completeBatch(

@@ -134,6 +134,8 @@ export interface FakeJumpCloud {
   /** Delay before answering `route` (default: every request; then per-route delays are cleared too). */
   setLatency(ms: number, route?: JcRoute): void;
   failUser(id: string, message?: string): void;
+  /** A bulk call carrying this user is refused whole with 400 `{message}` (as for an invalid value). */
+  refuseUser(id: string, message?: string): void;
   setJobDelay(ms: number): void;
   setBulkStatus(status: 200 | 201): void;
   setRateLimit(perSecond: number | undefined): void;
@@ -548,6 +550,7 @@ export async function startFakeJumpCloud(options: FakeJumpCloudOptions): Promise
   const schemaViolations: string[] = [];
   const jobs = new Map<string, FakeJob>();
   const failUserIds = new Map<string, string>();
+  const refuseUserIds = new Map<string, string>();
   const faults: PendingFault[] = [];
   const latency = new Map<JcRoute, number>();
   const timers = new Set<NodeJS.Timeout>();
@@ -695,6 +698,8 @@ export async function startFakeJumpCloud(options: FakeJumpCloudOptions): Promise
     });
     if (problems.length > 0) violation(`bulk-user-update: ${problems.join("; ")}`);
     const valid = elements as Record<string, unknown>[];
+    const refused = valid.find((e) => refuseUserIds.has(String(e.id)));
+    if (refused) throw new HttpError(400, refuseUserIds.get(String(refused.id)) ?? "invalid user update");
     const job = createJob(valid);
     bulkCalls.push({ body: clone(valid), query: call.query, headers: call.headers, at: call.at, jobId: job.id });
     return { status: bulkStatus, body: { jobId: job.id } };
@@ -978,6 +983,9 @@ export async function startFakeJumpCloud(options: FakeJumpCloudOptions): Promise
     failUser(id, message = "failed to update user") {
       failUserIds.set(id, message);
     },
+    refuseUser(id, message = "invalid user update") {
+      refuseUserIds.set(id, message);
+    },
     setJobDelay(ms) {
       jobDelayMs = ms;
     },
@@ -999,6 +1007,7 @@ export async function startFakeJumpCloud(options: FakeJumpCloudOptions): Promise
       schemaViolations.length = 0;
       jobs.clear();
       failUserIds.clear();
+      refuseUserIds.clear();
       faults.length = 0;
       latency.clear();
       if (options.latencyMs) latency.set("any", options.latencyMs);

@@ -526,9 +526,9 @@ export class KyselyStore implements Store {
     return this.tx(async (trx) => {
       // Per-user order in SQL: an item goes only if its user has nothing in flight and no
       // earlier queued item (ready or not). That also means at most one item per user.
-      const chosen = await trx
+      const candidates = await trx
         .selectFrom("items as i")
-        .select(["i.id", "i.request_id"])
+        .select(["i.id", "i.request_id", "i.solo"])
         .where("i.state", "=", "queued")
         .where("i.ready_at", "<=", now)
         .where(({ not, exists, selectFrom }) =>
@@ -549,6 +549,9 @@ export class KyselyStore implements Store {
         .orderBy("i.seq")
         .limit(max)
         .execute();
+      // An item JumpCloud refused in a batch goes alone (first in order), and never with others.
+      const first = candidates[0];
+      const chosen = first?.solo ? [first] : candidates.filter((c) => !c.solo);
       if (chosen.length === 0) return undefined;
       const batch = await trx
         .insertInto("batches")
@@ -623,7 +626,10 @@ export class KyselyStore implements Store {
     });
   }
 
-  async releaseBatch(batchId: number, input: { readyAt: string; message: string; at: string }): Promise<void> {
+  async releaseBatch(
+    batchId: number,
+    input: { readyAt: string; message: string; at: string; solo?: boolean },
+  ): Promise<void> {
     await this.tx(async (trx) => {
       // Only the requests of items going back to the queue (others in the batch may be settled).
       const requestIds = (
@@ -648,11 +654,14 @@ export class KyselyStore implements Store {
           ready_at: input.readyAt,
           message: input.message,
           updated_at: input.at,
+          ...(input.solo ? { solo: 1 } : {}),
         })
         .where("batch_id", "=", batchId)
         .where("state", "=", "sending")
         .execute();
-      const note = `Waiting for JumpCloud (${input.message}); next try at ${input.readyAt}.`;
+      const note = input.solo
+        ? `Sending its users one at a time: ${input.message}.`
+        : `Waiting for JumpCloud (${input.message}); next try at ${input.readyAt}.`;
       for (const requestId of requestIds) {
         await trx
           .updateTable("requests")

@@ -175,6 +175,16 @@ const migrations = (dialect: SqlDialect): Record<string, Migration> => {
         await db.schema.alterTable("bulk_checks").addColumn("heartbeat_at", "text").execute();
       },
     },
+    "0007_items_solo": {
+      async up(db: Kysely<unknown>) {
+        // An item JumpCloud refused as part of a batch (400) goes alone next time, so one bad
+        // value fails only its own user.
+        await db.schema
+          .alterTable("items")
+          .addColumn("solo", "integer", (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+    },
   };
 };
 

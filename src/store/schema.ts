@@ -58,6 +58,7 @@ export interface Database {
     changes: string | null; // JSON Change[]; null only before migration 0004
     label: string | null;
     row_no: number | null;
+    solo: Generated<number>; // 1: sent alone (0007), after a batch holding it was refused
   };
   batches: {
     id: Generated<number>;

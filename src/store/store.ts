@@ -201,8 +201,14 @@ export interface Store {
   claimBatch(max: number, now: string): Promise<ClaimedBatch | undefined>;
   /** JumpCloud accepted the job: items 'submitted', job id stored, requests 'submitted'. */
   markBatchSubmitted(batchId: number, jobId: string, at: string): Promise<void>;
-  /** Attempts ran out on a transient error: items go back to 'queued', ready at `readyAt`. */
-  releaseBatch(batchId: number, input: { readyAt: string; message: string; at: string }): Promise<void>;
+  /**
+   * Attempts ran out on a transient error: items go back to 'queued', ready at `readyAt`. With
+   * `solo`, JumpCloud refused the batch as a whole: each of its items is sent alone from now on.
+   */
+  releaseBatch(
+    batchId: number,
+    input: { readyAt: string; message: string; at: string; solo?: boolean },
+  ): Promise<void>;
   /**
    * Final outcomes of a batch's items (results read, or a non-retryable error). With
    * `closeBatch: false` only those items are settled and the batch goes on with the rest.
