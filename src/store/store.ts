@@ -205,10 +205,7 @@ export interface Store {
    * Attempts ran out on a transient error: items go back to 'queued', ready at `readyAt`. With
    * `solo`, JumpCloud refused the batch as a whole: each of its items is sent alone from now on.
    */
-  releaseBatch(
-    batchId: number,
-    input: { readyAt: string; message: string; at: string; solo?: boolean },
-  ): Promise<void>;
+  releaseBatch(batchId: number, input: { readyAt: string; message: string; at: string; solo?: boolean }): Promise<void>;
   /**
    * Final outcomes of a batch's items (results read, or a non-retryable error). With
    * `closeBatch: false` only those items are settled and the batch goes on with the rest.
