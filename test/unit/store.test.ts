@@ -346,6 +346,30 @@ for (const adapter of adapters)
         assert.equal(await store.claimBatch(10, at(0)), undefined);
       });
 
+      it("a batch released solo: each of its items is claimed alone, and never with new ones", async () => {
+        for (const [user, when] of [
+          ["user-a", 0],
+          ["user-b", 1],
+        ] as const)
+          await approved(store, user, when);
+        const batch = await store.claimBatch(10, at(2));
+        assert.equal(batch?.items.length, 2);
+        await store.releaseBatch(batch?.batchId ?? 0, { readyAt: at(3), message: "refused", at: at(3), solo: true });
+        await approved(store, "user-c", 4);
+        const claims: string[][] = [];
+        for (let i = 0; i < 3; i++) {
+          const next = await store.claimBatch(10, at(5));
+          claims.push(next?.items.map((item) => item.userId) ?? []);
+          if (next)
+            await store.completeBatch(
+              next.batchId,
+              next.items.map((item) => ({ itemId: item.id, state: "applied" as const, message: null })),
+              at(6),
+            );
+        }
+        assert.deepEqual(claims, [["user-a"], ["user-b"], ["user-c"]]);
+      });
+
       it("claims in approval order (seq), up to max, and marks the items 'sending'", async () => {
         const ra = await store.createRequest(newRequest({ targetUserId: "user-a" }), at(0));
         const rb = await store.createRequest(newRequest({ targetUserId: "user-b" }), at(0));
