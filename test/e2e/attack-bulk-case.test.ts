@@ -126,6 +126,25 @@ describe("attack: two JumpCloud users whose emails differ only in case", () => {
     assert.equal(outcome.ok, false);
     assert.match(outcome.ok ? "" : outcome.problems, /2 JumpCloud users have the email Dana@example\.com/);
   });
+
+  // Written in a third case (as HR exports write): still both users, still ambiguous.
+  it("DANA@EXAMPLE.COM is refused as ambiguous, never stored as a change of dana@example.com", async () => {
+    const outcome = await env.bulk("admin", { csv: "email,department\nDANA@EXAMPLE.COM,Finance\n" });
+    if (outcome.ok) {
+      const [row] = await env.app.store.listRequestRows(outcome.requestId);
+      assert.fail(`stored request #${outcome.requestId} changing ${row?.userId} (${LOWER._id} is dana@example.com)`);
+    }
+    assert.match(outcome.problems, /2 JumpCloud users match this email/);
+  });
+
+  it("a manager given as DANA@EXAMPLE.COM is refused as ambiguous, not set to dana@example.com", async () => {
+    const outcome = await env.bulk("admin", { csv: `email,manager\n${PEOPLE.alice.email},DANA@EXAMPLE.COM\n` });
+    if (outcome.ok) {
+      const [row] = await env.app.store.listRequestRows(outcome.requestId);
+      assert.fail(`stored: manager → ${row?.changes.find((c) => c.field === "manager")?.newValue}`);
+    }
+    assert.match(outcome.problems, /2 JumpCloud users have the email/);
+  });
 });
 
 /**

@@ -11,6 +11,19 @@ import { parseBulkCsv } from "../../src/requests/parse-bulk-csv.js";
 import { type FakeJumpCloud, type SeedUser, sampleUsers, startFakeJumpCloud } from "../../src/sim/fake-jumpcloud.js";
 
 const KEY = "unit-lookup-key";
+/** A quiet client against a fake JumpCloud: `rate` calls a second, `attempts` per call. */
+function clientOf(apiUrl: string, rate = 50, attempts = 2): JumpCloudClient {
+  return new JumpCloudClient({
+    apiUrl,
+    apiKey: KEY,
+    suppressEmail: true,
+    requestsPerSecond: rate,
+    concurrency: 2,
+    retry: { attempts, baseDelayMs: 10, jitter: 0 },
+    logger: createLogger({ level: "silent", destination: new Writable({ write: (_c, _e, d) => d() }) }),
+  });
+}
+
 const directory = (n: number): SeedUser[] =>
   Array.from({ length: n }, (_, i) => ({
     _id: (i + 1).toString(16).padStart(24, "0"),
@@ -23,15 +36,7 @@ describe("JumpCloudClient.lookupUsers: fewest calls, within the rate limit", () 
   let client: JumpCloudClient;
   before(async () => {
     jc = await startFakeJumpCloud({ apiKey: KEY, users: directory(1000) });
-    client = new JumpCloudClient({
-      apiUrl: jc.url,
-      apiKey: KEY,
-      suppressEmail: true,
-      requestsPerSecond: 50,
-      concurrency: 2,
-      retry: { attempts: 2, baseDelayMs: 10, jitter: 0 },
-      logger: createLogger({ level: "silent", destination: new Writable({ write: (_c, _e, d) => d() }) }),
-    });
+    client = clientOf(jc.url, 50, 2);
   });
   after(async () => jc.close());
   beforeEach(() => {
@@ -205,15 +210,7 @@ describe("JumpCloudClient.lookupUsers: fewest calls, within the rate limit", () 
 
   it("stays inside JumpCloud's rate limit (the fake answers 429 above it)", async () => {
     jc.setRateLimit(5);
-    const slow = new JumpCloudClient({
-      apiUrl: jc.url,
-      apiKey: KEY,
-      suppressEmail: true,
-      requestsPerSecond: 5,
-      concurrency: 2,
-      retry: { attempts: 4, baseDelayMs: 10, jitter: 0 },
-      logger: createLogger({ level: "silent", destination: new Writable({ write: (_c, _e, d) => d() }) }),
-    });
+    const slow = clientOf(jc.url, 5, 4);
     try {
       const values = Array.from({ length: 700 }, (_, i) => `someone${i}@elsewhere.com`);
       await slow.lookupUsers("email", values);
@@ -230,15 +227,7 @@ describe("docs/examples/bulk-example.csv against the simulator's sample users", 
   it("is clean: every row resolves, the manager by email, and the diff is what the README walks through", async () => {
     const jc = await startFakeJumpCloud({ apiKey: KEY, users: sampleUsers() });
     try {
-      const client = new JumpCloudClient({
-        apiUrl: jc.url,
-        apiKey: KEY,
-        suppressEmail: true,
-        requestsPerSecond: 50,
-        concurrency: 2,
-        retry: { attempts: 1, baseDelayMs: 10, jitter: 0 },
-        logger: createLogger({ level: "silent", destination: new Writable({ write: (_c, _e, d) => d() }) }),
-      });
+      const client = clientOf(jc.url, 50, 1);
       const text = readFileSync(
         fileURLToPath(new URL("../../docs/examples/bulk-example.csv", import.meta.url)),
         "utf8",
@@ -261,5 +250,89 @@ describe("docs/examples/bulk-example.csv against the simulator's sample users", 
     } finally {
       await jc.close();
     }
+  });
+});
+
+/**
+ * Adversarial review (issue 5). README: "Emails and usernames match whatever their case; if two JumpCloud users differ only
+ * in case, a row naming either is refused as ambiguous (use the `id`)."
+ *
+ * lookupUsers only text-searches (case-insensitive) values the exact search missed. The exact
+ * search for the lower-cased value finds the lower-case user, so the upper-case twin is never
+ * seen: a row in ANY case other than exactly "Dana@example.com" resolves silently to the
+ * lower-case user. An HR export in capitals (DANA@EXAMPLE.COM) changes the wrong person.
+ * Whether the twin is seen even depends on unrelated rows (a partial text match of another
+ * row's value) and on CSV size (a large CSV lists the directory: then both are found).
+ */
+const UPPER = { _id: "64a0000000000000000000d1", email: "Dana@example.com", username: "Dana", department: "Sales" };
+const LOWER = { _id: "64a0000000000000000000d2", email: "dana@example.com", username: "dana", department: "Support" };
+const policy = { selfService: DEFAULT_SELF_SERVICE_FIELDS, admin: DEFAULT_ADMIN_FIELDS };
+
+describe("attack: two users differing only in case are always ambiguous, whatever the CSV's case", () => {
+  let jc: FakeJumpCloud;
+  let client: JumpCloudClient;
+  before(async () => {
+    jc = await startFakeJumpCloud({ apiKey: KEY, users: [] });
+    client = clientOf(jc.url, 50, 1);
+  });
+  after(async () => jc.close());
+  beforeEach(() => {
+    jc.reset();
+    jc.addUser({ ...UPPER });
+    jc.addUser({ ...LOWER });
+  });
+
+  it("DANA@EXAMPLE.COM (all capitals, as HR exports write) is ambiguous, not silently the lower-case user", async () => {
+    const csv = parseBulkCsv("email,department\nDANA@EXAMPLE.COM,Finance\n", policy);
+    assert.deepEqual(csv.errors, []);
+    const diff = await resolveBulkCsv(csv, client);
+    assert.deepEqual(
+      diff.rows.map((r) => r.userId),
+      [],
+      `row resolved to ${diff.rows.map((r) => r.userId).join()} (${LOWER._id} = dana@example.com)`,
+    );
+    assert.match(diff.errors.map((e) => e.message).join("\n"), /2 JumpCloud users match this email/);
+  });
+
+  it("dana@example.com (lower case) is ambiguous too, as the README promises ('a row naming either')", async () => {
+    const csv = parseBulkCsv("email,department\ndana@example.com,Finance\n", policy);
+    const diff = await resolveBulkCsv(csv, client);
+    assert.deepEqual(
+      diff.rows.map((r) => r.userId),
+      [],
+    );
+    assert.match(diff.errors.map((e) => e.message).join("\n"), /2 JumpCloud users match this email/);
+  });
+
+  it("a username in another case (CAROL-style 'DANA') is ambiguous, not the lower-case user", async () => {
+    const csv = parseBulkCsv("username,department\nDANA,Finance\n", policy);
+    const diff = await resolveBulkCsv(csv, client);
+    assert.deepEqual(
+      diff.rows.map((r) => r.userId),
+      [],
+    );
+  });
+
+  it("the same manager email gives the same answer whether or not an unrelated row is in the CSV", async () => {
+    jc.addUser({ _id: "64a0000000000000000000e1", email: "erin@example.com", username: "erin" });
+    jc.addUser({ _id: "64a0000000000000000000e2", email: "frank@example.com", username: "frank" });
+    // Alone: the manager resolves to the lower-case Dana.
+    const alone = await resolveBulkCsv(
+      parseBulkCsv("email,manager\nerin@example.com,dana@example.com\n", policy),
+      client,
+    );
+    // With an unrelated row whose missing value "ana@example.com" text-matches both Danas:
+    const withOther = await resolveBulkCsv(
+      parseBulkCsv("email,manager\nerin@example.com,dana@example.com\nfrank@example.com,ana@example.com\n", policy),
+      client,
+    );
+    const erinOutcome = (d: typeof alone) =>
+      d.rows.find((r) => r.row === 2)
+        ? "resolved"
+        : d.errors
+            .filter((e) => e.row === 2)
+            .map((e) => e.message)
+            .join() || "none";
+    assert.equal(erinOutcome(alone), erinOutcome(withOther), "row 2's outcome must not depend on row 3");
   });
 });
