@@ -63,9 +63,19 @@ export function postgresWorkerLease(databaseUrl: string, options: { logger: Logg
           const result = await c.query<{ ok: boolean }>("select pg_try_advisory_lock($1) as ok", [LEASE_LOCK]);
           if (result.rows[0]?.ok) {
             held = true;
-            await c.query(`listen ${CHANNEL}`);
-            logger.info("this process runs the workers (dispatch, Slack messages, expiry)");
-            await onAcquired();
+            try {
+              await c.query(`listen ${CHANNEL}`);
+              logger.info("this process runs the workers (dispatch, Slack messages, expiry)");
+              await onAcquired();
+            } catch (error) {
+              // Holding the lock without running the workers would stall everyone: give it up
+              // the only safe way, by stopping this process (a standby takes over).
+              logger.fatal({ err: String(error) }, "could not start the workers while holding the lease");
+              held = false;
+              client = undefined;
+              void c.end().catch(() => undefined); // frees the lock for a standby
+              onLost(error);
+            }
             return;
           }
         } catch (error) {
