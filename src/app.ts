@@ -216,8 +216,15 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
           notifier.kick();
           dispatcher.wake();
         };
-        const stale = () =>
-          void reportChecks(new Date(clock.now().getTime() - 4 * BULK_CHECK_HEARTBEAT_MS).toISOString());
+        // One report at a time: a slow Slack must not let two passes DM the same admin.
+        let reporting = false;
+        const stale = () => {
+          if (reporting) return;
+          reporting = true;
+          void reportChecks(new Date(clock.now().getTime() - 4 * BULK_CHECK_HEARTBEAT_MS).toISOString()).finally(() => {
+            reporting = false;
+          });
+        };
         stale();
         timers.push(setInterval(sweep, REPLICA_POLL_MS), setInterval(stale, BULK_CHECK_HEARTBEAT_MS));
         for (const t of timers) t.unref();
@@ -231,7 +238,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
       },
     );
     logger.info(
-      { port, mode: config.slack.appToken ? "socket" : "http", workers: lease.held ? "here" : "another replica" },
+      { port, mode: config.slack.appToken ? "socket" : "http", workers: lease.held ? "here" : "standby" },
       "jc-update-bot started",
     );
 

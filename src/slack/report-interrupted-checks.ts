@@ -17,14 +17,17 @@ export async function reportInterruptedChecks(
 ) {
   for (const check of await deps.store.listBulkChecks(renewedBefore)) {
     const text = `:warning: The check of the bulk CSV you sent at ${formatDate(check.startedAt)} was interrupted: the bot restarted. Nothing was stored. Run \`/jc-update bulk\` and send it again.`;
+    // Claimed first: a pass running beside this one (a slow Slack, another replica) skips it.
+    if (!(await deps.store.endBulkCheck(check.draftId))) continue;
     try {
       await deps.client.views
         .update({ view_id: check.viewId, view: buildMessageModal("JumpCloud bulk update", text) })
         .catch(() => undefined); // closed long ago, most likely
       await deps.client.chat.postMessage({ channel: check.requesterId, text });
-      await deps.store.endBulkCheck(check.draftId);
       deps.logger.warn({ requester: check.requesterId }, "told an admin their bulk CSV check was interrupted");
     } catch (error) {
+      // Not told: recorded again (as it was, so still stale) for the next pass.
+      await deps.store.startBulkCheck(check).catch(() => undefined);
       deps.logger.warn({ err: errorMessage(error) }, "could not report an interrupted bulk check; will try again");
     }
   }

@@ -37,17 +37,22 @@ const FAILURES_IN_AUDIT = 50;
 /** Rows per INSERT: well under SQLite's limit of bound variables. */
 const INSERT_CHUNK = 500;
 
-/** PostgreSQL's "could not serialize access" and "deadlock detected": the transaction is redone. */
-const RETRYABLE_SQLSTATES = new Set(["40001", "40P01"]);
+/**
+ * PostgreSQL's "could not serialize access", "deadlock detected" and "lock not available" (the
+ * write lock waited longer than lock_timeout): the transaction is redone.
+ */
+const RETRYABLE_SQLSTATES = new Set(["40001", "40P01", "55P03"]);
 const TX_ATTEMPTS = 5;
-/** The advisory lock every PostgreSQL write transaction takes (any number; ours is "jcub"). */
-const WRITE_LOCK = 0x6a637562;
+/** The advisory lock every PostgreSQL write transaction takes: per schema (one per deployment). */
+const WRITE_LOCK = sql`hashtext('jc-update-bot:write:' || current_schema())`;
 
 /** The store on any SQL dialect Kysely speaks; adapters only choose the dialect. */
 export class KyselyStore implements Store {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: SqlDialect = "sqlite",
+    /** PostgreSQL: a connection of its own, so a health check never queues behind busy writes. */
+    private readonly health?: { ping(): Promise<void>; close(): Promise<void> },
   ) {}
 
   /**
@@ -74,10 +79,12 @@ export class KyselyStore implements Store {
   }
 
   async ping(): Promise<void> {
+    if (this.health) return this.health.ping();
     await sql`select 1`.execute(this.db);
   }
 
   async close(): Promise<void> {
+    await this.health?.close();
     await this.db.destroy();
   }
 
@@ -111,8 +118,9 @@ export class KyselyStore implements Store {
     await this.db.updateTable("bulk_checks").set({ heartbeat_at: at }).where("draft_id", "in", draftIds).execute();
   }
 
-  async endBulkCheck(draftId: string): Promise<void> {
-    await this.db.deleteFrom("bulk_checks").where("draft_id", "=", draftId).execute();
+  async endBulkCheck(draftId: string): Promise<boolean> {
+    const result = await this.db.deleteFrom("bulk_checks").where("draft_id", "=", draftId).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 
   async listBulkChecks(renewedBefore?: string): Promise<BulkCheck[]> {

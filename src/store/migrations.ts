@@ -195,8 +195,20 @@ class InCodeProvider implements MigrationProvider {
   }
 }
 
-export async function migrateToLatest(db: Kysely<unknown>, dialect: SqlDialect = "sqlite"): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider: new InCodeProvider(dialect) }).migrateToLatest();
+/**
+ * `schema` (PostgreSQL): where the migration tables live. Without it Kysely looks for them in
+ * every schema of the database and takes another deployment's for its own.
+ */
+export async function migrateToLatest(
+  db: Kysely<unknown>,
+  dialect: SqlDialect = "sqlite",
+  schema?: string,
+): Promise<void> {
+  const { error, results } = await new Migrator({
+    db,
+    provider: new InCodeProvider(dialect),
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  }).migrateToLatest();
   const failed = results?.find((r) => r.status === "Error");
   // No migration ran (the database could not be reached): the driver's own error says why.
   if (error && !failed) throw error;

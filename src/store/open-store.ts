@@ -32,12 +32,23 @@ export async function openStore(databaseUrl: string, options: { mustExist?: bool
     return new KyselyStore(db, "sqlite");
   }
   if (isPostgresUrl(databaseUrl)) {
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: PG_POOL_SIZE });
+    const pool = new pg.Pool({
+      connectionString: databaseUrl,
+      max: PG_POOL_SIZE,
+      // Bounded waits: a replica stuck mid-transaction (paused, cut off) holds the write lock
+      // until PostgreSQL ends it; the others time out and retry instead of hanging, and
+      // /healthz answers 503 rather than nothing.
+      idle_in_transaction_session_timeout: 10_000,
+      lock_timeout: 5_000,
+      connectionTimeoutMillis: 5_000,
+      keepAlive: true,
+    });
     // An idle connection dropped by the server must not crash the process: the pool replaces it.
     pool.on("error", () => undefined);
     const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
     try {
-      await migrateToLatest(db as Kysely<unknown>, "postgres");
+      const schema = await ensureSchema(pool);
+      await migrateToLatest(db as Kysely<unknown>, "postgres", schema);
     } catch (error) {
       await db.destroy().catch(() => undefined);
       throw new AppError(
@@ -45,7 +56,20 @@ export async function openStore(databaseUrl: string, options: { mustExist?: bool
         `DATABASE_URL: cannot open the PostgreSQL database (${pgReason(error)})`,
       );
     }
-    return new KyselyStore(db, "postgres");
+    const healthPool = new pg.Pool({
+      connectionString: databaseUrl,
+      max: 1,
+      connectionTimeoutMillis: 2_000,
+      query_timeout: 2_000,
+      keepAlive: true,
+    });
+    healthPool.on("error", () => undefined);
+    return new KyselyStore(db, "postgres", {
+      ping: async () => {
+        await healthPool.query("select 1");
+      },
+      close: () => healthPool.end(),
+    });
   }
   throw new AppError("unsupported_database", "DATABASE_URL: use sqlite:<file> or postgres://user@host:port/database");
 }
@@ -59,4 +83,21 @@ function pgReason(error: unknown): string {
   const e = error as { code?: unknown; message?: unknown };
   const message = typeof e.message === "string" ? e.message.replace(/postgres(ql)?:\/\/\S+/g, "<url>") : "";
   return [typeof e.code === "string" ? e.code : "", message].filter(Boolean).join(": ") || "unknown error";
+}
+
+/**
+ * The schema the bot's tables go in: the first of the connection's search_path, created if it
+ * does not exist yet (`?options=-c%20search_path%3Dname` names it; `public` by default).
+ */
+async function ensureSchema(pool: pg.Pool): Promise<string> {
+  const current = (await pool.query<{ s: string | null }>("select current_schema() as s")).rows[0]?.s;
+  if (current) return current;
+  const path = (await pool.query<{ p: string }>("select current_setting('search_path') as p")).rows[0]?.p ?? "";
+  const first = path
+    .split(",")
+    .map((name) => name.trim().replace(/^"(.*)"$/, "$1"))
+    .find((name) => name !== "" && name !== "$user");
+  if (!first) throw new AppError("database_schema", "DATABASE_URL: the search_path names no schema");
+  await pool.query(`create schema if not exists "${first.replace(/"/g, '""')}"`);
+  return first;
 }

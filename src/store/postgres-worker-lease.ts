@@ -2,51 +2,78 @@ import pg from "pg";
 import type { Logger } from "../logger.js";
 import type { WorkerLease } from "./worker-lease.js";
 
-/** Session advisory lock held by the worker process ("jcuc"; the store's write lock is "jcub"). */
-const LEASE_LOCK = 0x6a637563;
+/** One NOTIFY channel; the payload is the schema, so deployments in other schemas ignore it. */
 const CHANNEL = "jc_update_bot_work";
+/** The lease's advisory lock key: per schema, so two deployments in one database each get one. */
+const LOCK_KEY = "hashtext('jc-update-bot:workers:' || current_schema())";
+/** PostgreSQL notices a client gone silent (no FIN, no RST) after about idle + interval × count s. */
+const SERVER_KEEPALIVE = { idle: 10, interval: 5, count: 3 };
 
 /**
- * PostgreSQL: the lease is a session advisory lock on a connection of its own. Followers try to
- * take it every `retryMs`; PostgreSQL frees it the moment the holder's session ends (exit, crash,
- * lost connection), so a follower takes over within `retryMs`. Work stored by a follower reaches
- * the holder through NOTIFY. The holder that loses its connection calls `onLost`: it cannot know
- * whether another process already took over, so it must stop working.
+ * PostgreSQL: the lease is a session advisory lock on a connection of its own (the lock
+ * connection). Followers try to take it every `retryMs`; PostgreSQL frees it when the holder's
+ * session ends (exit, crash, lost connection), so a follower takes over within `retryMs` of a
+ * clean exit and within about 30 s of a connection cut silently. The holder checks its lock
+ * connection every `retryMs` (a query with a timeout): a holder that cannot reach it calls
+ * `onLost` and must stop, well before PostgreSQL could hand the lock to another. Work stored by a
+ * follower reaches the holder through NOTIFY, sent on a separate connection.
  */
 export function postgresWorkerLease(databaseUrl: string, options: { logger: Logger; retryMs?: number }): WorkerLease {
   const { logger } = options;
   const retryMs = options.retryMs ?? 2000;
+  const checkTimeoutMs = Math.max(1000, 2 * retryMs);
   const listeners: (() => void)[] = [];
-  let client: pg.Client | undefined;
+  let lockClient: pg.Client | undefined;
+  let notifyClient: Promise<pg.Client> | undefined;
+  let schema: string | undefined;
   let held = false;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let lost: ((error: unknown) => void) | undefined;
 
-  const connect = async (): Promise<pg.Client> => {
-    if (client) return client;
-    const c = new pg.Client({ connectionString: databaseUrl });
-    c.on("error", (error) => drop(c, error));
-    c.on("end", () => drop(c, new Error("the lease connection ended")));
-    c.on("notification", (message) => {
-      if (held && message.channel === CHANNEL) for (const listener of listeners) listener();
+  const newClient = () =>
+    new pg.Client({
+      connectionString: databaseUrl,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      query_timeout: checkTimeoutMs,
+      connectionTimeoutMillis: checkTimeoutMs,
     });
-    await c.connect();
-    client = c;
-    return c;
-  };
 
+  /** The lock connection is gone or unusable: if it held the lease, this process must stop. */
   const drop = (c: pg.Client, error: unknown) => {
-    if (client !== c) return;
-    client = undefined;
+    if (lockClient !== c) return;
+    lockClient = undefined;
     void c.end().catch(() => undefined);
     if (closed) return;
     if (held) {
       held = false;
-      logger.fatal({ err: String(error) }, "lost the worker lease connection to PostgreSQL");
+      if (timer) clearTimeout(timer);
+      logger.fatal(
+        { err: String(error) },
+        "lost the worker lease connection to PostgreSQL; stopping (exit 1) so that a standby takes over alone",
+      );
       lost?.(error);
     } else {
       logger.warn({ err: String(error) }, "worker lease connection lost; retrying");
+    }
+  };
+
+  const schedule = (run: () => Promise<void>) => {
+    if (closed) return;
+    timer = setTimeout(() => void run(), retryMs);
+    timer.unref();
+  };
+
+  /** While held: the lock connection still answers, or the lease is lost. */
+  const check = async (): Promise<void> => {
+    const c = lockClient;
+    if (!held || !c) return;
+    try {
+      await c.query("select 1");
+      schedule(check);
+    } catch (error) {
+      drop(c, error);
     }
   };
 
@@ -59,20 +86,38 @@ export function postgresWorkerLease(databaseUrl: string, options: { logger: Logg
       const attempt = async (): Promise<void> => {
         if (closed || held) return;
         try {
-          const c = await connect();
-          const result = await c.query<{ ok: boolean }>("select pg_try_advisory_lock($1) as ok", [LEASE_LOCK]);
-          if (result.rows[0]?.ok) {
+          if (!lockClient) {
+            const c = newClient();
+            c.on("error", (error) => drop(c, error));
+            c.on("end", () => drop(c, new Error("the lease connection ended")));
+            c.on("notification", (message) => {
+              if (held && message.channel === CHANNEL && message.payload === schema) {
+                for (const listener of listeners) listener();
+              }
+            });
+            await c.connect();
+            const k = SERVER_KEEPALIVE;
+            await c.query(
+              `set tcp_keepalives_idle = ${k.idle}; set tcp_keepalives_interval = ${k.interval}; set tcp_keepalives_count = ${k.count}`,
+            );
+            schema = (await c.query<{ s: string }>("select current_schema() as s")).rows[0]?.s;
+            lockClient = c;
+          }
+          const c = lockClient;
+          const result = await c.query<{ ok: boolean }>(`select pg_try_advisory_lock(${LOCK_KEY}) as ok`);
+          if (result.rows[0]?.ok && lockClient === c && !closed) {
             held = true;
             try {
               await c.query(`listen ${CHANNEL}`);
               logger.info("this process runs the workers (dispatch, Slack messages, expiry)");
+              schedule(check);
               await onAcquired();
             } catch (error) {
               // Holding the lock without running the workers would stall everyone: give it up
               // the only safe way, by stopping this process (a standby takes over).
               logger.fatal({ err: String(error) }, "could not start the workers while holding the lease");
               held = false;
-              client = undefined;
+              lockClient = undefined;
               void c.end().catch(() => undefined); // frees the lock for a standby
               onLost(error);
             }
@@ -80,20 +125,30 @@ export function postgresWorkerLease(databaseUrl: string, options: { logger: Logg
           }
         } catch (error) {
           logger.warn({ err: String(error) }, "could not try the worker lease");
+          if (lockClient) drop(lockClient, error);
         }
-        if (!closed) {
-          timer = setTimeout(() => void attempt(), retryMs);
-          timer.unref();
-        }
+        schedule(attempt);
       };
       await attempt();
       if (!held) logger.info("another process runs the workers; this one answers Slack and stands by");
     },
     signal() {
       if (held || closed) return;
-      void connect()
-        .then((c) => c.query(`notify ${CHANNEL}`))
-        .catch((error) => logger.warn({ err: String(error) }, "could not signal the worker process"));
+      notifyClient ??= (async () => {
+        const c = newClient();
+        c.on("error", () => {
+          notifyClient = undefined;
+        });
+        await c.connect();
+        return c;
+      })();
+      const pending = notifyClient;
+      void pending
+        .then((c) => c.query("select pg_notify($1, current_schema())", [CHANNEL]))
+        .catch((error) => {
+          if (notifyClient === pending) notifyClient = undefined;
+          logger.warn({ err: String(error) }, "could not signal the worker process");
+        });
     },
     onSignal(listener) {
       listeners.push(listener);
@@ -101,11 +156,13 @@ export function postgresWorkerLease(databaseUrl: string, options: { logger: Logg
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);
-      const c = client;
-      client = undefined;
+      const c = lockClient;
+      lockClient = undefined;
       held = false;
+      const n = notifyClient;
+      notifyClient = undefined;
       // Ending the session frees the advisory lock for a follower at once.
-      await c?.end().catch(() => undefined);
+      await Promise.all([c?.end().catch(() => undefined), n?.then((client) => client.end()).catch(() => undefined)]);
     },
   };
 }

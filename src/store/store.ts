@@ -145,7 +145,8 @@ export interface Store {
 
   /** Records a running bulk check; storing its request (`createRequest`) ends it too. */
   startBulkCheck(check: BulkCheck): Promise<void>;
-  endBulkCheck(draftId: string): Promise<void>;
+  /** Ends (forgets) a check; false when it was already ended (by another pass or process). */
+  endBulkCheck(draftId: string): Promise<boolean>;
   /** A running check's process is alive: renew its checks (several replicas tell so apart). */
   touchBulkChecks(draftIds: readonly string[], at: string): Promise<void>;
   /**
