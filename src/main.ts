@@ -43,7 +43,7 @@ async function main(): Promise<void> {
       .stop()
       .catch((error) => logger.error({ err: errorMessage(error) }, "error while stopping"))
       .finally(() => {
-        logger.info("stopped");
+        logger.info("stopped; work in flight resumes at the next start (or on the standby replica)");
         process.exit(0);
       });
   };

@@ -61,7 +61,14 @@ export class Dispatcher {
     const now = this.deps.clock.now().toISOString();
     const recovered = await this.deps.store.recoverSending(now);
     if (recovered > 0) this.deps.logger.warn({ items: recovered }, "re-queued items whose job id was never stored");
-    for (const batch of await this.deps.store.listSubmittedBatches()) this.track(this.poll(batch));
+    const submitted = await this.deps.store.listSubmittedBatches();
+    if (submitted.length > 0) {
+      this.deps.logger.info(
+        { jobs: submitted.map((b) => b.jobId) },
+        "reading the results of jobs sent before this start",
+      );
+    }
+    for (const batch of submitted) this.track(this.poll(batch));
     this.wake();
   }
 

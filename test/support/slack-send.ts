@@ -45,6 +45,8 @@ globalThis.fetch = (input, init) =>
 
 /** The bot's answer, with a hint when it refused the signature. */
 function status(code: number): string {
+  // Refused: the exit code says so too (scripts and the README walkthrough stop there).
+  if (code === 401) process.exitCode = 2;
   return code === 401
     ? "401 (signature refused: SLACK_SIGNING_SECRET must be the bot's, and the clock right)"
     : String(code);
