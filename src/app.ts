@@ -198,10 +198,11 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
       reportInterruptedChecks({ store, client: slackClient, logger }, renewedBefore).catch((error) =>
         logger.warn({ err: String(error) }, "could not read interrupted bulk checks"),
       );
-    lease.onSignal(() => {
+    const wakeWorkers = () => {
       notifier.kick();
       dispatcher.wake();
-    });
+    };
+    lease.onSignal(wakeWorkers);
     await lease.start(
       async () => {
         await dispatcher.start();
@@ -212,10 +213,6 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
           void reportChecks();
           return;
         }
-        const sweep = () => {
-          notifier.kick();
-          dispatcher.wake();
-        };
         // One report at a time: a slow Slack must not let two passes DM the same admin.
         let reporting = false;
         const stale = () => {
@@ -226,7 +223,7 @@ export async function startApp(config: Config, options: AppOptions): Promise<Run
           });
         };
         stale();
-        timers.push(setInterval(sweep, REPLICA_POLL_MS), setInterval(stale, BULK_CHECK_HEARTBEAT_MS));
+        timers.push(setInterval(wakeWorkers, REPLICA_POLL_MS), setInterval(stale, BULK_CHECK_HEARTBEAT_MS));
         for (const t of timers) t.unref();
       },
       (error) => {

@@ -13,11 +13,9 @@ export async function resolveBulkCsv(csv: BulkCsv, jumpcloud: JumpCloudClient): 
   const identities = csv.rows.filter((r) => Object.keys(r.values).length > 0).map((r) => r.identity);
   const users = await jumpcloud.lookupUsers(field, identities);
   const emails = emailsToLookUp(csv);
-  // With an email column most are known already: look up only the others. An email written
-  // with capitals is known only if it was searched so (the lookup tries capitals as written).
-  const searched = new Set(csv.identity === "email" ? identities : []);
-  const isKnown = (e: string) =>
-    searched.size > 0 && users.has(e.toLowerCase()) && (e === e.toLowerCase() || searched.has(e));
+  // With an email column most are known already (every user equal but for case): look up only
+  // the others.
+  const isKnown = (e: string) => csv.identity === "email" && users.has(e.toLowerCase());
   const missing = emails.filter((e) => !isKnown(e));
   const more = missing.length > 0 ? await jumpcloud.lookupUsers("email", missing) : new Map<string, JcUser[]>();
   const byEmail = new Map<string, JcUser[]>([

@@ -30,8 +30,8 @@ export function diffBulkRows(
   const errors: BulkError[] = [];
   const column = csv.identity;
   const rowOfUser = new Map<string, number>();
-  const rowOfNewEmail = new Map<string, number>();
-  const rowOfNewUsername = new Map<string, number>();
+  /** `field:value` of a new email or username → the row giving it: none may be given twice. */
+  const rowOfNew = new Map<string, number>();
 
   for (const line of csv.rows) {
     if (Object.keys(line.values).length === 0) {
@@ -102,29 +102,21 @@ export function diffBulkRows(
       errors.push({ row: line.row, column: field, message });
       rowFailed = true;
     }
-    const email = checked.changes.find((c) => c.field === "email");
-    if (email) {
-      const newEmail = email.newValue.toLowerCase();
-      const owners = (found.byEmail.get(newEmail) ?? []).filter((u) => u._id !== user._id);
-      const twice = rowOfNewEmail.get(newEmail);
+    for (const field of ["email", "username"] as const) {
+      const change = checked.changes.find((c) => c.field === field);
+      if (!change) continue;
+      const value = change.newValue.toLowerCase();
+      // Emails are looked up (they must be free in JumpCloud); usernames are checked by JumpCloud.
+      const owners = field === "email" ? (found.byEmail.get(value) ?? []).filter((u) => u._id !== user._id) : [];
+      const twice = rowOfNew.get(`${field}:${value}`);
       if (owners.length > 0) {
-        errors.push({ row: line.row, column: "email", message: "Another JumpCloud user already has this email." });
+        errors.push({ row: line.row, column: field, message: "Another JumpCloud user already has this email." });
         rowFailed = true;
       } else if (twice !== undefined) {
-        errors.push({ row: line.row, column: "email", message: `Row ${twice} gives the same new email.` });
+        errors.push({ row: line.row, column: field, message: `Row ${twice} gives the same new ${field}.` });
         rowFailed = true;
       }
-      rowOfNewEmail.set(newEmail, line.row);
-    }
-    const username = checked.changes.find((c) => c.field === "username");
-    if (username) {
-      const newUsername = username.newValue.toLowerCase();
-      const twice = rowOfNewUsername.get(newUsername);
-      if (twice !== undefined) {
-        errors.push({ row: line.row, column: "username", message: `Row ${twice} gives the same new username.` });
-        rowFailed = true;
-      }
-      rowOfNewUsername.set(newUsername, line.row);
+      rowOfNew.set(`${field}:${value}`, line.row);
     }
     if (rowFailed) continue;
     if (checked.changes.length === 0) {
