@@ -61,12 +61,14 @@ export class JumpCloudClient {
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
+  /** Users with this email, whatever its case (several: ambiguous, or taken). See lookupUsers. */
   async findUsersByEmail(email: string, retry?: RetryPolicy): Promise<JcUser[]> {
-    return this.listUsers(`email:$eq:${email}`, retry);
+    return (await this.lookupUsers("email", [email], retry)).get(email.toLowerCase()) ?? [];
   }
 
+  /** Users with this username, whatever its case. See lookupUsers. */
   async findUsersByUsername(username: string, retry?: RetryPolicy): Promise<JcUser[]> {
-    return this.listUsers(`username:$eq:${username}`, retry);
+    return (await this.lookupUsers("username", [username], retry)).get(username.toLowerCase()) ?? [];
   }
 
   async getUser(id: string, retry?: RetryPolicy, priority: number = PRIORITY.interactive): Promise<JcUser | undefined> {
@@ -244,12 +246,6 @@ export class JumpCloudClient {
       all.push(...(page as JobResult[]));
       if (page.length < PAGE || (expected !== undefined && all.length >= expected)) return all;
     }
-  }
-
-  private async listUsers(filter: string, retry?: RetryPolicy): Promise<JcUser[]> {
-    const path = `/api/systemusers?limit=${PAGE}&filter=${encodeURIComponent(filter)}`;
-    const result = await this.call<{ results?: JcUser[] }>("GET", path, { priority: PRIORITY.interactive, retry });
-    return Array.isArray(result?.results) ? result.results : [];
   }
 
   private async call<T>(
