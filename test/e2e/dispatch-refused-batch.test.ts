@@ -52,22 +52,17 @@ describe("a batch JumpCloud refuses whole (400)", () => {
 
   it("a later request for the same users is batched again as usual", async () => {
     env = await startTestEnv();
+    const e = env;
+    const approve = async (csv: string, state: string) => {
+      const outcome = await e.bulk("admin", { csv, reason: "Moves" });
+      assert.ok(outcome.ok, outcome.ok ? "" : outcome.problems);
+      await e.click("approver", "approve", outcome.requestId);
+      await e.waitForState(outcome.requestId, state);
+    };
     env.jc.refuseUser(PEOPLE.bob.jcId, "invalid value");
-    const first = await env.bulk("admin", {
-      csv: "email,department\nalice@example.com,Sales\nbob@example.com,Sales\n",
-      reason: "x",
-    });
-    assert.ok(first.ok);
-    await env.click("approver", "approve", first.requestId);
-    await env.waitForState(first.requestId, "partially_applied");
+    await approve("email,department\nalice@example.com,Sales\nbob@example.com,Sales\n", "partially_applied");
     env.jc.calls.length = 0;
-    const second = await env.bulk("admin", {
-      csv: "email,department\nalice@example.com,Legal\nadmin@example.com,Legal\n",
-      reason: "y",
-    });
-    assert.ok(second.ok);
-    await env.click("approver", "approve", second.requestId);
-    await env.waitForState(second.requestId, "applied");
+    await approve("email,department\nalice@example.com,Legal\nadmin@example.com,Legal\n", "applied");
     const patches = env.jc.calls.filter((c) => c.method === "PATCH" && c.path === "/api/v2/bulk/users");
     assert.equal(patches.length, 1, "both users in one call");
     assert.equal((patches[0]?.body as unknown[]).length, 2);

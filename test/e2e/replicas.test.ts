@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
+import { openStore } from "../../src/store/open-store.js";
 import { freshPgSchema, PG_SKIP } from "../support/postgres.js";
 import { PEOPLE, startTestEnv, type TestEnv, waitUntil } from "../support/start-test-env.js";
 
@@ -82,5 +83,42 @@ describe("replicas on PostgreSQL", { skip: PG_SKIP }, () => {
       5000,
       "the outcome DM",
     );
+  });
+
+  it("a bulk check left by a replica that died is reported once by the worker, a live one is not", async () => {
+    const schema = await freshPgSchema();
+    const store = await openStore(schema.url);
+    const old = new Date(Date.now() - 10 * 60_000).toISOString();
+    await store.startBulkCheck({
+      draftId: "dead-1",
+      requesterId: PEOPLE.admin.slackId,
+      viewId: "V-DEAD",
+      startedAt: old,
+    });
+    await store.startBulkCheck({
+      draftId: "live-1",
+      requesterId: PEOPLE.alice.slackId,
+      viewId: "V-LIVE",
+      startedAt: new Date().toISOString(),
+    });
+    await store.close();
+    const other = await startTestEnv({ env: { DATABASE_URL: schema.url } });
+    try {
+      const told = () =>
+        other.slack.calls.filter((c) => c.method === "chat.postMessage" && /was interrupted/.test(String(c.args.text)));
+      await waitUntil(() => told().length > 0, 5000, "the interrupted-check DM");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(
+        told().map((c) => c.args.channel),
+        [PEOPLE.admin.slackId],
+      );
+      assert.deepEqual(
+        (await other.app.store.listBulkChecks()).map((c) => c.draftId),
+        ["live-1"],
+      );
+    } finally {
+      await other.close();
+      await schema.drop();
+    }
   });
 });

@@ -26,16 +26,18 @@ describe("slack-send (the README walkthrough's driver)", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const slackSend = (...args: string[]) =>
+  /** The script as from a terminal; `secret` replaces the bot's signing secret. */
+  const slackSendWith = (secret: string, ...args: string[]) =>
     run(process.execPath, ["--import", "tsx", "test/support/slack-send.ts", ...args], {
       cwd: root,
       env: {
         ...process.env,
-        SLACK_SIGNING_SECRET: SECRETS.signingSecret,
+        SLACK_SIGNING_SECRET: secret,
         BOT_URL: env.baseUrl,
         SLACK_SIM_URL: new URL(env.slack.url).origin,
       },
     });
+  const slackSend = (...args: string[]) => slackSendWith(SECRETS.signingSecret, ...args);
 
   it("approve clicks the approval message, not the requester's receipt DM (which has the same id)", async () => {
     const id = await env.request("alice", { Department: "Platform" });
@@ -80,5 +82,14 @@ describe("slack-send (the README walkthrough's driver)", () => {
         return true;
       },
     );
+  });
+
+  it("a signing secret that is not the bot's: the bot's 401, a hint, and exit code 2", async () => {
+    const wrong = slackSendWith("not-the-bot-secret", "command", PEOPLE.alice.slackId, "status");
+    await assert.rejects(wrong, (error: { code?: number; stdout?: string }) => {
+      assert.equal(error.code, 2);
+      assert.match(error.stdout ?? "", /^401 \(signature refused: SLACK_SIGNING_SECRET must be the bot's/m);
+      return true;
+    });
   });
 });

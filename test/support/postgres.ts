@@ -1,5 +1,8 @@
 import { randomBytes } from "node:crypto";
+import { afterEach } from "node:test";
 import pg from "pg";
+import { openStore } from "../../src/store/open-store.js";
+import type { Store } from "../../src/store/store.js";
 
 /** Set in `.ci/run`; where it is unset, PostgreSQL tests are skipped with this reason. */
 export const PG_URL = process.env.TEST_DATABASE_URL;
@@ -28,4 +31,24 @@ async function admin(statement: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** Undo steps registered by a test, run in reverse after each test of the calling suite. */
+export function cleanupAfterEach(
+  bound: (step: Promise<unknown>) => Promise<unknown> = (p) => p,
+): (() => Promise<unknown>)[] {
+  const steps: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const step of steps.splice(0).reverse()) await bound(step().catch(() => undefined));
+  });
+  return steps;
+}
+
+/** A store on a fresh schema, closed and dropped by `cleanup`. */
+export async function openFreshPgStore(cleanup: (() => Promise<unknown>)[]): Promise<{ store: Store; url: string }> {
+  const schema = await freshPgSchema();
+  cleanup.push(schema.drop);
+  const store = await openStore(schema.url);
+  cleanup.push(() => store.close());
+  return { store, url: schema.url };
 }

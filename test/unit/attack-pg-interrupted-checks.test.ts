@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
-import { afterEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { WebClient } from "@slack/web-api";
 import { createLogger } from "../../src/logger.js";
 import { reportInterruptedChecks } from "../../src/slack/report-interrupted-checks.js";
-import { openStore } from "../../src/store/open-store.js";
-import type { Store } from "../../src/store/store.js";
-import { freshPgSchema, PG_SKIP } from "../support/postgres.js";
+import { cleanupAfterEach, openFreshPgStore, PG_SKIP } from "../support/postgres.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -16,16 +14,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * check (it is ended only after the DM) and both DM the admin.
  */
 describe("attack: interrupted bulk-check reports overlapping (PostgreSQL)", { skip: PG_SKIP }, () => {
-  const cleanup: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);
-  });
+  const cleanup = cleanupAfterEach();
 
   it("two passes of the 15 s timer in flight at once tell the admin once", async () => {
-    const schema = await freshPgSchema();
-    cleanup.push(schema.drop);
-    const store: Store = await openStore(schema.url);
-    cleanup.push(() => store.close());
+    const { store } = await openFreshPgStore(cleanup);
     await store.startBulkCheck({
       draftId: "draft-1",
       requesterId: "U0ADMIN",

@@ -5,7 +5,7 @@ import pg from "pg";
 import { createLogger } from "../../src/logger.js";
 import { postgresWorkerLease } from "../../src/store/postgres-worker-lease.js";
 import type { WorkerLease } from "../../src/store/worker-lease.js";
-import { freshPgSchema, PG_SKIP, PG_URL } from "../support/postgres.js";
+import { cleanupAfterEach, freshPgSchema, PG_SKIP, PG_URL } from "../support/postgres.js";
 
 const logger = createLogger({ level: "silent" });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -99,9 +99,8 @@ async function tcpProxy(target: URL) {
 }
 
 describe("attack: the worker lease (PostgreSQL)", { skip: PG_SKIP }, () => {
-  const cleanup: (() => Promise<void>)[] = [];
+  const cleanup = cleanupAfterEach(bounded);
   afterEach(async () => {
-    for (const c of cleanup.splice(0).reverse()) await bounded(c().catch(() => undefined));
     // Connections a lease lost track of still hold the lock: end them so the next test starts clean.
     await terminateTagged();
   });

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { afterEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { createLogger } from "../../src/logger.js";
 import { openStore } from "../../src/store/open-store.js";
 import { postgresWorkerLease } from "../../src/store/postgres-worker-lease.js";
 import type { Store } from "../../src/store/store.js";
 import type { WorkerLease } from "../../src/store/worker-lease.js";
-import { freshPgSchema, PG_SKIP } from "../support/postgres.js";
+import { cleanupAfterEach, freshPgSchema, PG_SKIP } from "../support/postgres.js";
 
 /**
  * README: "`?options=-c%20search_path%3Dname` picks a schema other than `public`". A schema is
@@ -13,10 +13,7 @@ import { freshPgSchema, PG_SKIP } from "../support/postgres.js";
  * beside another app that uses Kysely) can share one database in schemas of their own.
  */
 describe("attack: one database, several schemas (PostgreSQL)", { skip: PG_SKIP }, () => {
-  const cleanup: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);
-  });
+  const cleanup = cleanupAfterEach();
 
   it("the bot starts in its own schema when another schema of the database already has Kysely's migration tables", async () => {
     const first = await freshPgSchema();

@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { afterEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import pg from "pg";
-import { openStore } from "../../src/store/open-store.js";
-import type { Store } from "../../src/store/store.js";
-import { freshPgSchema, PG_SKIP } from "../support/postgres.js";
+import { cleanupAfterEach, openFreshPgStore, PG_SKIP } from "../support/postgres.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const within = <T>(p: Promise<T>, ms: number) =>
@@ -16,16 +14,10 @@ const within = <T>(p: Promise<T>, ms: number) =>
  * wait: no lock_timeout, no idle_in_transaction_session_timeout, no statement_timeout.
  */
 describe("attack: the global write lock (PostgreSQL)", { skip: PG_SKIP }, () => {
-  const cleanup: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);
-  });
+  const cleanup = cleanupAfterEach();
 
   it("a replica frozen mid-transaction does not stop every other replica's writes and health checks for good", async () => {
-    const schema = await freshPgSchema();
-    cleanup.push(schema.drop);
-    const store: Store = await openStore(schema.url);
-    cleanup.push(() => store.close());
+    const { store, url } = await openFreshPgStore(cleanup);
     const created = await store.createRequest(
       {
         kind: "single",
@@ -41,7 +33,7 @@ describe("attack: the global write lock (PostgreSQL)", { skip: PG_SKIP }, () => 
 
     // The frozen replica: exactly what tx() does, then nothing more (the process is stopped).
     // A replica of the bot: its connections carry the bot's session settings.
-    const frozen = new pg.Client({ connectionString: schema.url, idle_in_transaction_session_timeout: 10_000 });
+    const frozen = new pg.Client({ connectionString: url, idle_in_transaction_session_timeout: 10_000 });
     await frozen.connect();
     await frozen.query("begin");
     await frozen.query("select pg_advisory_xact_lock(hashtext('jc-update-bot:write:' || current_schema()))");
