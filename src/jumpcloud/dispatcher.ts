@@ -65,7 +65,7 @@ export class Dispatcher {
     if (submitted.length > 0) {
       this.deps.logger.info(
         { jobs: submitted.map((b) => b.jobId) },
-        "reading the results of jobs sent before this start",
+        "reading the results of jobs sent before these workers started",
       );
     }
     for (const batch of submitted) this.track(this.poll(batch));
