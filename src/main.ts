@@ -43,7 +43,9 @@ async function main(): Promise<void> {
       .stop()
       .catch((error) => logger.error({ err: errorMessage(error) }, "error while stopping"))
       .finally(() => {
-        logger.info("stopped; work in flight resumes when the workers next start (here, or on a standby replica with PostgreSQL)");
+        logger.info(
+          "stopped; work in flight resumes when the workers next start (here, or on a standby replica with PostgreSQL)",
+        );
         process.exit(0);
       });
   };
